@@ -1,0 +1,153 @@
+//! Command-line entry: picks the mode and prints what it returns.
+//!
+//! * no arguments: KRM function (kustomize/kpt send a ResourceList on stdin);
+//! * one argument that is an existing file: legacy kustomize exec plugin;
+//! * otherwise the clap CLI (`render`, `fn`, `--help`, `--version`).
+
+use crate::run::{self, Outcome, RenderOptions};
+use clap::{Parser, Subcommand};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Render Secrets and ServiceAccount changes for every namespace in a directory
+  regcred render -f regcred.yaml manifests/
+
+  # Two teams' specs over one stream from stdin, one file per object
+  kubectl kustomize app/ | regcred render -f team-a.yaml -f team-b.yaml - -o rendered/
+
+  # As a KRM function (kustomize, kpt): a ResourceList on stdin
+  kpt fn eval --exec regcred --fn-config regcred.yaml
+
+  # As a legacy kustomize exec plugin
+  kubectl kustomize --enable-alpha-plugins app/";
+
+#[derive(Parser)]
+#[command(
+    name = "regcred",
+    version,
+    about = "Render registry pull Secrets and ServiceAccount imagePullSecrets for every target namespace, offline",
+    after_help = EXAMPLES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a YAML stream (or a directory of files) from specs and input manifests
+    #[command(after_help = "Examples:
+  regcred render -f regcred.yaml manifests/
+  regcred render -f regcred.yaml app.yaml -o rendered/
+  kubectl kustomize app/ | regcred render -f regcred.yaml -")]
+    Render {
+        /// A RegistryCredentials spec file (repeatable; several documents per file allowed)
+        #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
+        specs: Vec<PathBuf>,
+        /// Input manifests: files, directories (recursive *.yaml|*.yml|*.json) or - for stdin
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// Write one file per object into DIR instead of a stream to stdout
+        #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+        /// Let credential files live outside the spec file's directory
+        #[arg(long)]
+        allow_path_outside_root: bool,
+    },
+    /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
+    #[command(after_help = "Example:
+  kpt fn eval --exec regcred --fn-config regcred.yaml")]
+    Fn,
+}
+
+const SUBCOMMANDS: &[&str] = &["render", "fn", "help"];
+
+/// Runs the binary; returns the process exit code.
+pub fn main() -> i32 {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let outcome = match args.len() {
+        1 => krm_mode(),
+        2 if is_plugin_config(&args[1]) => {
+            let root = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT").map(PathBuf::from);
+            match read_stdin() {
+                Ok(stdin) => run::legacy_plugin(PathBuf::from(&args[1]).as_path(), &stdin, root.as_deref()),
+                Err(e) => failed(e),
+            }
+        }
+        _ => match Cli::try_parse_from(&args) {
+            Ok(cli) => dispatch(cli),
+            Err(e) => {
+                let _ = e.print();
+                return e.exit_code();
+            }
+        },
+    };
+    emit(outcome)
+}
+
+fn is_plugin_config(arg: &std::ffi::OsStr) -> bool {
+    let s = arg.to_string_lossy();
+    !s.starts_with('-') && !SUBCOMMANDS.contains(&s.as_ref()) && std::path::Path::new(arg).is_file()
+}
+
+fn dispatch(cli: Cli) -> Outcome {
+    match cli.command {
+        Command::Fn => krm_mode(),
+        Command::Render {
+            specs,
+            inputs,
+            output_dir,
+            allow_path_outside_root,
+        } => run::render_cli(
+            &RenderOptions {
+                specs,
+                inputs,
+                output_dir,
+                allow_path_outside_root,
+            },
+            read_stdin,
+        ),
+    }
+}
+
+fn krm_mode() -> Outcome {
+    let root = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => return failed(e.into()),
+    };
+    match read_stdin() {
+        Ok(input) => run::krm_function(&input, &root),
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(e: anyhow::Error) -> Outcome {
+    Outcome {
+        stdout: String::new(),
+        stderr: vec![format!("error: {e:#}")],
+        code: 1,
+    }
+}
+
+fn read_stdin() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| anyhow::anyhow!("cannot read stdin: {e}"))?;
+    Ok(s)
+}
+
+fn emit(outcome: Outcome) -> i32 {
+    let mut err = std::io::stderr().lock();
+    for line in &outcome.stderr {
+        let _ = writeln!(err, "{line}");
+    }
+    let mut out = std::io::stdout().lock();
+    if out.write_all(outcome.stdout.as_bytes()).and_then(|_| out.flush()).is_err() {
+        let _ = writeln!(err, "error: cannot write stdout");
+        return 1;
+    }
+    outcome.code
+}

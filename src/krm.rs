@@ -1,0 +1,98 @@
+//! KRM function I/O: the `ResourceList` wire format kustomize and kpt speak.
+//!
+//! See the KRM Functions Specification. Two facts shape this module:
+//! runners parse stdout before they look at the exit code, so even a
+//! failure writes a valid ResourceList; and an empty `items` from a
+//! transformer deletes every resource, so on failure the input items are
+//! echoed back unchanged next to the error results.
+
+use crate::render::{Finding, Severity};
+use crate::spec::{API_VERSION, KIND};
+use crate::yaml;
+use anyhow::{Result, bail};
+use serde_yaml_ng::{Mapping, Value};
+
+/// The ResourceList apiVersion written when the input names none.
+pub const DEFAULT_API_VERSION: &str = "config.kubernetes.io/v1";
+
+/// A parsed ResourceList.
+#[derive(Debug, Default)]
+pub struct ResourceList {
+    pub api_version: String,
+    pub items: Vec<Value>,
+    pub function_config: Option<Value>,
+}
+
+/// Reads a ResourceList (or a `List`) from stdin text. Like kyaml, the
+/// apiVersion is not checked, only remembered to be echoed back.
+pub fn read(text: &str) -> Result<ResourceList> {
+    let mut docs = yaml::load_stream(text, "stdin (ResourceList)")?;
+    if docs.len() != 1 {
+        bail!("stdin: expected one ResourceList document, found {}", docs.len());
+    }
+    let doc = docs.remove(0).value;
+    let kind = doc.get("kind").and_then(yaml::as_str).unwrap_or_default();
+    if kind != "ResourceList" && kind != "List" {
+        bail!("stdin: expected kind ResourceList, found {kind:?}");
+    }
+    let items = match doc.get("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(s)) => s.clone(),
+        Some(_) => bail!("stdin: ResourceList items must be a list"),
+    };
+    Ok(ResourceList {
+        api_version: doc
+            .get("apiVersion")
+            .and_then(yaml::as_str)
+            .unwrap_or(DEFAULT_API_VERSION)
+            .to_string(),
+        items,
+        function_config: doc.get("functionConfig").filter(|v| !v.is_null()).cloned(),
+    })
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+/// One `results` entry, pointing at the spec resource and field.
+fn result_value(f: &Finding) -> Value {
+    let mut m = Mapping::new();
+    m.insert(s("message"), s(&f.message));
+    m.insert(s("severity"), s(f.severity.as_str()));
+    if let Some(name) = &f.spec_name {
+        let mut r = Mapping::new();
+        r.insert(s("apiVersion"), s(API_VERSION));
+        r.insert(s("kind"), s(KIND));
+        r.insert(s("name"), s(name));
+        m.insert(s("resourceRef"), Value::Mapping(r));
+        if let Some(field) = &f.field {
+            let mut fm = Mapping::new();
+            fm.insert(s("path"), s(field));
+            m.insert(s("field"), Value::Mapping(fm));
+        }
+    }
+    Value::Mapping(m)
+}
+
+/// Writes the output ResourceList.
+pub fn write(api_version: &str, items: Vec<Value>, findings: &[Finding]) -> Result<String> {
+    let mut m = Mapping::new();
+    m.insert(s("apiVersion"), s(api_version));
+    m.insert(s("kind"), s("ResourceList"));
+    m.insert(s("items"), Value::Sequence(items));
+    if !findings.is_empty() {
+        m.insert(s("results"), Value::Sequence(findings.iter().map(result_value).collect()));
+    }
+    yaml::to_string(&Value::Mapping(m))
+}
+
+/// An error as a result entry: the whole message, severity error.
+pub fn error_finding(message: String) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        message,
+        field: None,
+        spec_name: None,
+    }
+}

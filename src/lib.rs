@@ -1,0 +1,19 @@
+//! regcred renders registry pull Secrets and ServiceAccount `imagePullSecrets`
+//! for every target namespace, offline, from one declarative spec.
+//!
+//! The binary is thin (`main.rs`); everything lives here, one module per
+//! concept: the spec, targeting, credential sources, the dockerconfigjson
+//! payload, templates, the render engine, YAML I/O and the KRM wire format.
+
+pub mod cli;
+pub mod dockerconfig;
+pub mod keypath;
+pub mod krm;
+pub mod names;
+pub mod render;
+pub mod run;
+pub mod source;
+pub mod spec;
+pub mod target;
+pub mod templates;
+pub mod yaml;

@@ -1,0 +1,365 @@
+//! The render engine: specs + input resources -> output resources.
+//!
+//! Output order is fixed so that output is deterministic and idempotent:
+//! input items in input order (ServiceAccounts patched in place, Secrets
+//! regcred generated earlier replaced in place), then new Secrets, then new
+//! ServiceAccounts, each sorted by namespace then name.
+
+use crate::dockerconfig::{self, AuthEntry};
+use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use crate::source::Resolver;
+use crate::spec::{Registry, Spec, ValueSource};
+use crate::target::{self, Inventory, NamespaceInfo, Selection, name_of, namespace_of};
+use crate::templates::{self, SecretContext, ServiceAccountContext};
+use crate::yaml;
+use anyhow::{Result, bail};
+use base64::Engine as _;
+use serde_yaml_ng::{Mapping, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// How serious a finding is, as KRM results spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Something worth telling the user; never carries a credential value.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub severity: Severity,
+    pub message: String,
+    /// Spec field path, e.g. `spec.registries[0].password`.
+    pub field: Option<String>,
+    /// The spec's name (a `RegistryCredentials` resource reference).
+    pub spec_name: Option<String>,
+}
+
+/// A spec together with the resolver for its credential sources.
+pub struct Job {
+    pub spec: Spec,
+    pub resolver: Resolver,
+}
+
+/// What a render produced.
+#[derive(Debug)]
+pub struct Output {
+    pub items: Vec<Value>,
+    pub findings: Vec<Finding>,
+    /// Per spec: which namespaces were targeted or skipped.
+    pub selections: Vec<Selection>,
+}
+
+type Key = (String, String);
+
+/// Renders every job over `items`.
+pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
+    let mut findings = Vec::new();
+    let inventory = inventory(&items);
+    let selections: Vec<Selection> = jobs
+        .iter()
+        .map(|j| target::select_namespaces(&j.spec.namespaces, &inventory))
+        .collect();
+    for (job, sel) in jobs.iter().zip(&selections) {
+        targeting_findings(&job.spec, sel, &mut findings);
+    }
+
+    let secrets = render_secrets(jobs, &selections, &mut findings)?;
+    let mut new_secrets = place_secrets(&mut items, secrets)?;
+    let existing_sas = patch_service_accounts(&mut items, jobs, &selections)?;
+    let new_sas = missing_service_accounts(jobs, &selections, &existing_sas)?;
+
+    items.extend(new_secrets.drain(..));
+    items.extend(new_sas);
+    Ok(Output {
+        items,
+        findings,
+        selections,
+    })
+}
+
+/// True for resources that are function configuration, not output.
+fn is_config(item: &Value) -> bool {
+    crate::spec::is_spec(item)
+        || item
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .and_then(|a| a.get("config.kubernetes.io/local-config"))
+            .and_then(yaml::as_str)
+            == Some("true")
+}
+
+fn is_kind(item: &Value, kind: &str) -> bool {
+    item.get("kind").and_then(yaml::as_str) == Some(kind)
+        && item.get("apiVersion").and_then(yaml::as_str) == Some("v1")
+}
+
+/// Every namespace the input mentions.
+fn inventory(items: &[Value]) -> Inventory {
+    let mut inv = Inventory::new();
+    for item in items.iter().filter(|i| !is_config(i)) {
+        if is_kind(item, "Namespace") {
+            if let Some(name) = name_of(item) {
+                inv.insert(
+                    name.to_string(),
+                    NamespaceInfo {
+                        labels: Some(target::labels_of(item)),
+                        skip: target::opted_out(item),
+                    },
+                );
+            }
+        } else if let Some(ns) = namespace_of(item) {
+            inv.entry(ns.to_string()).or_default();
+        }
+    }
+    inv
+}
+
+fn targeting_findings(spec: &Spec, sel: &Selection, findings: &mut Vec<Finding>) {
+    let warn = |field: &str, message: String| Finding {
+        severity: Severity::Warning,
+        message,
+        field: Some(field.to_string()),
+        spec_name: Some(spec.name.clone()),
+    };
+    if spec.namespaces.include_explicit && sel.matched_by_pattern == 0 {
+        findings.push(warn(
+            "spec.namespaces.include",
+            "no namespace in the input matches these patterns (a kustomize generator receives no resources: list namespaces under spec.namespaces.names)".into(),
+        ));
+    }
+    if sel.targets.is_empty() {
+        findings.push(warn("spec.namespaces", "no target namespace: this spec renders nothing".into()));
+    }
+}
+
+/// Resolves a spec's credentials and renders its Secret for every target.
+fn render_secrets(jobs: &[Job], selections: &[Selection], findings: &mut Vec<Finding>) -> Result<BTreeMap<Key, (usize, Value)>> {
+    let mut out: BTreeMap<Key, (usize, Value)> = BTreeMap::new();
+    for (idx, (job, sel)) in jobs.iter().zip(selections).enumerate() {
+        if sel.targets.is_empty() {
+            continue;
+        }
+        let spec = &job.spec;
+        let payload = payload(spec, &job.resolver, findings)?;
+        let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
+        labels.extend(spec.secret_labels.iter().cloned());
+        for ns in &sel.targets {
+            let key = (ns.clone(), spec.secret_name.clone());
+            if let Some((other, _)) = out.get(&key) {
+                bail!(
+                    "{} and {} both render Secret {ns}/{}: give one of them another spec.secretName",
+                    jobs[*other].spec.origin,
+                    spec.origin,
+                    spec.secret_name
+                );
+            }
+            let ctx = SecretContext {
+                name: &spec.secret_name,
+                namespace: ns,
+                labels: &labels,
+                annotations: &spec.secret_annotations,
+                dockerconfigjson: &payload,
+            };
+            let secret = templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)?;
+            out.insert(key, (idx, secret));
+        }
+    }
+    Ok(out)
+}
+
+/// The base64 `.dockerconfigjson` of one spec. Plaintext credentials live
+/// only inside this function, in zeroizing buffers.
+fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Result<String> {
+    let mut entries: Vec<AuthEntry> = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    for reg in &spec.registries {
+        match reg {
+            Registry::Server {
+                server,
+                username,
+                password,
+                email,
+                auth,
+                field,
+            } => {
+                if let Some(ValueSource::Literal { field, .. }) = password {
+                    findings.push(Finding {
+                        severity: Severity::Warning,
+                        message: "literal password in the spec: keep it in an environment variable or an encrypted file instead".into(),
+                        field: Some(field.clone()),
+                        spec_name: Some(spec.name.clone()),
+                    });
+                }
+                let get = |s: &Option<ValueSource>| s.as_ref().map(|s| resolver.resolve(s)).transpose();
+                entries.push(AuthEntry {
+                    server: server.clone(),
+                    username: get(username)?,
+                    password: get(password)?,
+                    email: get(email)?,
+                    auth: get(auth)?,
+                    ..Default::default()
+                });
+                fields.push(format!("{field}.server"));
+            }
+            Registry::DockerConfig { source, field } => {
+                for e in resolver.docker_config(source)? {
+                    entries.push(e);
+                    fields.push(field.clone());
+                }
+            }
+        }
+    }
+    let mut seen = HashMap::new();
+    for (e, field) in entries.iter().zip(&fields) {
+        if let Some(first) = seen.insert(e.server.as_str(), field) {
+            bail!("{}: {field}: duplicate server {:?} in one Secret (first from {first})", spec.origin, e.server);
+        }
+    }
+    let json = dockerconfig::to_json(&entries);
+    Ok(base64::engine::general_purpose::STANDARD.encode(json.as_bytes()))
+}
+
+fn is_managed(item: &Value) -> bool {
+    item.get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get(MANAGED_BY_LABEL))
+        .and_then(yaml::as_str)
+        == Some(MANAGED_BY_VALUE)
+}
+
+/// Replaces Secrets regcred rendered earlier in place; refuses to overwrite
+/// anyone else's. Returns the Secrets that are new, sorted.
+fn place_secrets(items: &mut [Value], mut secrets: BTreeMap<Key, (usize, Value)>) -> Result<Vec<Value>> {
+    for item in items.iter_mut().filter(|i| is_kind(i, "Secret")) {
+        let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
+            continue;
+        };
+        let key = (ns.to_string(), name.to_string());
+        if let Some((_, secret)) = secrets.get(&key) {
+            if !is_managed(item) {
+                bail!(
+                    "Secret {ns}/{name} already exists in the input and is not managed by regcred (no label {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}): remove it or choose another spec.secretName"
+                );
+            }
+            *item = secret.clone();
+            secrets.remove(&key);
+        }
+    }
+    Ok(secrets.into_values().map(|(_, v)| v).collect())
+}
+
+/// Appends each spec's Secret to the `imagePullSecrets` of matching input
+/// ServiceAccounts. Returns the (namespace, name) of every input SA.
+fn patch_service_accounts(items: &mut [Value], jobs: &[Job], selections: &[Selection]) -> Result<BTreeSet<Key>> {
+    let mut existing = BTreeSet::new();
+    for item in items.iter_mut().filter(|i| is_kind(i, "ServiceAccount")) {
+        let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
+            continue;
+        };
+        let (ns, name) = (ns.to_string(), name.to_string());
+        existing.insert((ns.clone(), name.clone()));
+        if target::opted_out(item) {
+            continue;
+        }
+        for (job, sel) in jobs.iter().zip(selections) {
+            let sa = &job.spec.service_accounts;
+            if sel.targets.binary_search(&ns).is_ok() && target::service_account_selected(&sa.include, &sa.exclude, &name) {
+                add_pull_secret(item, &job.spec.secret_name)
+                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
+            }
+        }
+    }
+    Ok(existing)
+}
+
+/// Appends `{name: secret}` unless present; keeps every other entry.
+fn add_pull_secret(sa: &mut Value, secret: &str) -> Result<()> {
+    let Value::Mapping(map) = sa else { bail!("not a mapping") };
+    let list = map
+        .entry(Value::String("imagePullSecrets".into()))
+        .or_insert_with(|| Value::Sequence(Vec::new()));
+    if list.is_null() {
+        *list = Value::Sequence(Vec::new());
+    }
+    let Value::Sequence(seq) = list else {
+        bail!("imagePullSecrets: must be a list");
+    };
+    let present = seq
+        .iter()
+        .any(|e| e.get("name").and_then(yaml::as_str) == Some(secret));
+    if !present {
+        let mut entry = Mapping::new();
+        entry.insert(Value::String("name".into()), Value::String(secret.into()));
+        seq.push(Value::Mapping(entry));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct NewServiceAccount {
+    pull_secrets: Vec<String>,
+    annotations: Vec<(String, String)>,
+}
+
+/// ServiceAccounts the specs name literally that the input lacks.
+fn missing_service_accounts(jobs: &[Job], selections: &[Selection], existing: &BTreeSet<Key>) -> Result<Vec<Value>> {
+    let mut wanted: BTreeMap<Key, NewServiceAccount> = BTreeMap::new();
+    for (job, sel) in jobs.iter().zip(selections) {
+        let sa = &job.spec.service_accounts;
+        if !sa.create_missing {
+            continue;
+        }
+        for ns in &sel.targets {
+            for p in sa.include.iter().filter(|p| p.is_literal()) {
+                let name = p.as_str();
+                let key = (ns.clone(), name.to_string());
+                if existing.contains(&key) || sa.exclude.iter().any(|x| x.matches(name)) {
+                    continue;
+                }
+                let new = wanted.entry(key).or_default();
+                if !new.pull_secrets.contains(&job.spec.secret_name) {
+                    new.pull_secrets.push(job.spec.secret_name.clone());
+                }
+                merge_annotations(&mut new.annotations, &job.spec.service_account_annotations)
+                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name} ({})", job.spec.origin)))?;
+            }
+        }
+    }
+    let labels = [(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
+    wanted
+        .into_iter()
+        .map(|((ns, name), new)| {
+            let ctx = ServiceAccountContext {
+                name: &name,
+                namespace: &ns,
+                labels: &labels,
+                annotations: &new.annotations,
+                pull_secrets: &new.pull_secrets,
+            };
+            templates::render(templates::SERVICE_ACCOUNT, ctx, "ServiceAccount", &name, &ns)
+        })
+        .collect()
+}
+
+fn merge_annotations(into: &mut Vec<(String, String)>, from: &[(String, String)]) -> Result<()> {
+    for (k, v) in from {
+        match into.iter().find(|(ek, _)| ek == k) {
+            Some((_, ev)) if ev != v => bail!("specs disagree on annotation {k}: {ev:?} vs {v:?}"),
+            Some(_) => {}
+            None => into.push((k.clone(), v.clone())),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! The three ways the one binary runs: KRM function (ResourceList on
+//! stdin), legacy kustomize exec plugin (config file path as the only
+//! argument, resources on stdin) and the `render` CLI. Each returns what to
+//! print instead of printing, so nothing reaches stdout unless the whole run
+//! succeeded (or, for KRM, as a ResourceList carrying the error).
+
+use crate::krm;
+use crate::render::{self, Finding, Job, Severity};
+use crate::source::Resolver;
+use crate::spec;
+use crate::target::{name_of, namespace_of};
+use crate::yaml;
+use anyhow::{Context, Result, bail};
+use serde_yaml_ng::Value;
+use std::path::{Path, PathBuf};
+
+/// What a mode wants printed, and its exit code.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: Vec<String>,
+    pub code: i32,
+}
+
+impl Outcome {
+    fn failed(err: anyhow::Error, stdout: String) -> Self {
+        Outcome {
+            stdout,
+            stderr: vec![format!("error: {err:#}")],
+            code: 1,
+        }
+    }
+}
+
+/// `warning: field: message`, one line per finding.
+pub fn format_finding(f: &Finding) -> String {
+    match &f.field {
+        Some(field) => format!("{}: {field}: {}", f.severity.as_str(), f.message),
+        None => format!("{}: {}", f.severity.as_str(), f.message),
+    }
+}
+
+/// Parses every `RegistryCredentials` document of a spec file; relative
+/// credential paths resolve against the file's directory.
+pub fn load_spec_file(path: &Path, root: Option<&Path>, allow_outside_root: bool) -> Result<Vec<Job>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read spec file {}", path.display()))?;
+    let docs = yaml::load_stream(&text, &path.display().to_string())?;
+    let dir = match root {
+        Some(r) => r.to_path_buf(),
+        None => path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+    };
+    let docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
+    if docs.is_empty() {
+        bail!("{}: no RegistryCredentials document", path.display());
+    }
+    let many = docs.len() > 1;
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let origin = if many {
+                format!("{} (document {}, line {})", path.display(), i + 1, d.line)
+            } else {
+                path.display().to_string()
+            };
+            let spec = spec::parse(&d.value, &origin)?;
+            Ok(Job {
+                spec,
+                resolver: Resolver::new(&dir, allow_outside_root)?,
+            })
+        })
+        .collect()
+}
+
+fn warnings(findings: &[Finding]) -> Vec<String> {
+    findings.iter().filter(|f| f.severity != Severity::Error).map(format_finding).collect()
+}
+
+/// KRM function mode. `root` is the working directory kustomize or kpt
+/// gives the function (the kustomization or package root).
+pub fn krm_function(input: &str, root: &Path) -> Outcome {
+    let rl = match krm::read(input) {
+        Ok(rl) => rl,
+        Err(e) => {
+            let out = krm::write(krm::DEFAULT_API_VERSION, Vec::new(), &[krm::error_finding(format!("{e:#}"))]);
+            return Outcome::failed(e, out.unwrap_or_default());
+        }
+    };
+    let result = (|| {
+        let Some(config) = &rl.function_config else {
+            bail!("functionConfig: missing: the ResourceList must carry a RegistryCredentials spec");
+        };
+        let spec = spec::parse(config, "functionConfig")?;
+        let jobs = vec![Job {
+            spec,
+            resolver: Resolver::new(root, false)?,
+        }];
+        render::render(rl.items.clone(), &jobs)
+    })();
+    match result.and_then(|out| Ok((krm::write(&rl.api_version, out.items, &out.findings)?, out.findings))) {
+        Ok((stdout, findings)) => Outcome {
+            stdout,
+            stderr: warnings(&findings),
+            code: 0,
+        },
+        Err(e) => {
+            let out = krm::write(&rl.api_version, rl.items, &[krm::error_finding(format!("{e:#}"))]);
+            Outcome::failed(e, out.unwrap_or_default())
+        }
+    }
+}
+
+/// Legacy exec plugin mode: kustomize passes a temporary copy of the
+/// plugin config as the only argument and sets
+/// `KUSTOMIZE_PLUGIN_CONFIG_ROOT` to the kustomization directory.
+pub fn legacy_plugin(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
+    let result = (|| {
+        let cwd = std::env::current_dir()?;
+        let jobs = load_spec_file(config, Some(config_root.unwrap_or(&cwd)), false)?;
+        let items = parse_items(stdin, "stdin")?;
+        let out = render::render(items, &jobs)?;
+        Ok::<_, anyhow::Error>((yaml::stream_to_string(&out.items)?, out.findings))
+    })();
+    match result {
+        Ok((stdout, findings)) => Outcome {
+            stdout,
+            stderr: warnings(&findings),
+            code: 0,
+        },
+        Err(e) => Outcome::failed(e, String::new()),
+    }
+}
+
+/// Options of `regcred render`.
+pub struct RenderOptions {
+    pub specs: Vec<PathBuf>,
+    pub inputs: Vec<String>,
+    pub output_dir: Option<PathBuf>,
+    pub allow_path_outside_root: bool,
+}
+
+/// `regcred render`: specs and input files to a YAML stream or a directory.
+pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
+    let result = (|| {
+        let mut jobs = Vec::new();
+        for path in &opts.specs {
+            jobs.extend(load_spec_file(path, None, opts.allow_path_outside_root)?);
+        }
+        let mut items = Vec::new();
+        for input in &opts.inputs {
+            if input == "-" {
+                items.extend(parse_items(&read_stdin()?, "stdin")?);
+            } else {
+                for file in input_files(Path::new(input))? {
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                    items.extend(parse_items(&text, &file.display().to_string())?);
+                }
+            }
+        }
+        // RegistryCredentials documents are configuration, not resources.
+        items.retain(|i| !spec::is_spec(i));
+        let out = render::render(items, &jobs)?;
+        let stdout = match &opts.output_dir {
+            Some(dir) => {
+                write_dir(dir, &out.items)?;
+                String::new()
+            }
+            None => yaml::stream_to_string(&out.items)?,
+        };
+        Ok::<_, anyhow::Error>((stdout, out.findings))
+    })();
+    match result {
+        Ok((stdout, findings)) => Outcome {
+            stdout,
+            stderr: warnings(&findings),
+            code: 0,
+        },
+        Err(e) => Outcome::failed(e, String::new()),
+    }
+}
+
+/// Non-empty documents of a YAML stream.
+fn parse_items(text: &str, origin: &str) -> Result<Vec<Value>> {
+    let docs = yaml::load_stream(text, origin)?;
+    let mut items = Vec::new();
+    for d in docs {
+        match d.value {
+            Value::Null => {}
+            Value::Mapping(_) => items.push(d.value),
+            _ => bail!("{origin}: line {}: a Kubernetes resource must be a mapping", d.line),
+        }
+    }
+    Ok(items)
+}
+
+/// A file, or every `*.yaml|*.yml|*.json` below a directory, sorted.
+fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read directory {}", dir.display()))? {
+            let p = entry?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// One file per object: `DIR/<namespace or _cluster>/<kind>-<name>.yaml`.
+fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
+    let mut planned: Vec<(PathBuf, String)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let kind = item.get("kind").and_then(yaml::as_str);
+        let (Some(kind), Some(name)) = (kind, name_of(item)) else {
+            bail!("output item {i} has no kind or metadata.name; cannot name its file");
+        };
+        let path = dir
+            .join(namespace_of(item).unwrap_or("_cluster"))
+            .join(format!("{}-{name}.yaml", kind.to_ascii_lowercase()));
+        if planned.iter().any(|(p, _)| p == &path) {
+            bail!("two output objects map to {}", path.display());
+        }
+        planned.push((path, yaml::to_string(item)?));
+    }
+    for (path, text) in planned {
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
