@@ -60,9 +60,21 @@ enum Command {
     #[command(after_help = "Example:
   kpt fn eval --exec regcred --fn-config regcred.yaml")]
     Fn,
+    /// Install regcred as a legacy kustomize exec plugin (for kubectl kustomize --enable-alpha-plugins)
+    #[command(after_help = "Example:
+  eval \"$(regcred install-plugin --plugin-home ~/.config/kustomize/plugin)\"
+  kubectl kustomize --enable-alpha-plugins app/")]
+    InstallPlugin {
+        /// Plugin home (default: $KUSTOMIZE_PLUGIN_HOME, else $XDG_CONFIG_HOME/kustomize/plugin, else ~/.config/kustomize/plugin)
+        #[arg(long, value_name = "DIR")]
+        plugin_home: Option<PathBuf>,
+        /// Copy the binary instead of symlinking it
+        #[arg(long)]
+        copy: bool,
+    },
 }
 
-const SUBCOMMANDS: &[&str] = &["render", "fn", "help"];
+const SUBCOMMANDS: &[&str] = &["render", "fn", "install-plugin", "help"];
 
 /// Runs the binary; returns the process exit code.
 pub fn main() -> i32 {
@@ -95,6 +107,14 @@ fn is_plugin_config(arg: &std::ffi::OsStr) -> bool {
 fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         Command::Fn => krm_mode(),
+        Command::InstallPlugin { plugin_home, copy } => match crate::plugin::install(plugin_home, copy) {
+            Ok(home) => Outcome {
+                stdout: format!("export KUSTOMIZE_PLUGIN_HOME={}\n", crate::plugin::shell_quote(&home)),
+                stderr: vec![format!("installed {}", crate::plugin::plugin_path(&home).display())],
+                code: 0,
+            },
+            Err(e) => failed(e),
+        },
         Command::Render {
             specs,
             inputs,

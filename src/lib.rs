@@ -10,6 +10,7 @@ pub mod dockerconfig;
 pub mod keypath;
 pub mod krm;
 pub mod names;
+pub mod plugin;
 pub mod render;
 pub mod run;
 pub mod source;

