@@ -12,7 +12,7 @@ use crate::spec::{Registry, Spec, ValueSource};
 use crate::target::{self, Inventory, NamespaceInfo, Selection, name_of, namespace_of};
 use crate::templates::{self, SecretContext, ServiceAccountContext};
 use crate::yaml;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use serde_yaml_ng::{Mapping, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -152,7 +152,7 @@ fn render_secrets(jobs: &[Job], selections: &[Selection], findings: &mut Vec<Fin
             continue;
         }
         let spec = &job.spec;
-        let payload = payload(spec, &job.resolver, findings)?;
+        let payload = payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone())?;
         let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
         labels.extend(spec.secret_labels.iter().cloned());
         for ns in &sel.targets {
@@ -224,7 +224,7 @@ fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Res
     let mut seen = HashMap::new();
     for (e, field) in entries.iter().zip(&fields) {
         if let Some(first) = seen.insert(e.server.as_str(), field) {
-            bail!("{}: {field}: duplicate server {:?} in one Secret (first from {first})", spec.origin, e.server);
+            bail!("{field}: duplicate server {:?} in one Secret (first from {first})", e.server);
         }
     }
     let json = dockerconfig::to_json(&entries);
