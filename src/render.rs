@@ -197,7 +197,7 @@ fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Res
                 if let Some(ValueSource::Literal { field, .. }) = password {
                     findings.push(Finding {
                         severity: Severity::Warning,
-                        message: "literal password in the spec: keep it in an environment variable or an encrypted file instead".into(),
+                        message: "literal password in the spec: encrypt it (a SOPS or age file) or read it from an environment variable".into(),
                         field: Some(field.clone()),
                         spec_name: Some(spec.name.clone()),
                     });
@@ -397,4 +397,97 @@ fn merge_annotations(into: &mut Vec<(String, String)>, from: &[(String, String)]
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &str) -> Vec<Value> {
+        yaml::load_stream(text, "t").unwrap().into_iter().map(|d| d.value).collect()
+    }
+
+    fn job(body: &str) -> Job {
+        let text = format!("apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n{body}");
+        let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
+        Job {
+            spec: crate::spec::parse(&doc, "spec.yaml").unwrap(),
+            resolver: Resolver::new(Path::new("."), false).unwrap(),
+        }
+    }
+
+    use std::path::Path;
+
+    const REG: &str = "  registries: [{server: r.io, username: u, password: {env: HOME}}]\n";
+
+    fn pulls(v: &Value) -> Vec<String> {
+        v["imagePullSecrets"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn add_pull_secret_keeps_entries_and_never_duplicates() {
+        let mut sa = items("kind: ServiceAccount\nimagePullSecrets:\n- name: a\n- {name: b, extra: kept}\n").remove(0);
+        add_pull_secret(&mut sa, "regcred").unwrap();
+        add_pull_secret(&mut sa, "regcred").unwrap();
+        add_pull_secret(&mut sa, "a").unwrap();
+        assert_eq!(pulls(&sa), ["a", "b", "regcred"]);
+        assert_eq!(sa["imagePullSecrets"][1]["extra"], Value::String("kept".into()));
+        let mut bare = items("kind: ServiceAccount\nimagePullSecrets: null\n").remove(0);
+        add_pull_secret(&mut bare, "x").unwrap();
+        assert_eq!(pulls(&bare), ["x"]);
+        let mut bad = items("kind: ServiceAccount\nimagePullSecrets: x\n").remove(0);
+        assert!(add_pull_secret(&mut bad, "x").is_err());
+    }
+
+    #[test]
+    fn two_specs_compose_on_shared_service_accounts() {
+        let input = items("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shared}\n");
+        let a = job(&format!("  secretName: team-a\n{REG}  namespaces: {{names: [shared, only-a]}}\n"));
+        let b = job(&format!("  secretName: team-b\n{REG}  namespaces: {{names: [shared]}}\n  serviceAccounts: {{include: [default, builder]}}\n"));
+        let out = render(input, &[a, b]).unwrap();
+        assert_eq!(pulls(&out.items[0]), ["team-a", "team-b"]);
+        let described: Vec<String> = out.items[1..]
+            .iter()
+            .map(|i| format!("{}/{}/{}", i["kind"].as_str().unwrap(), namespace_of(i).unwrap(), name_of(i).unwrap()))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "Secret/only-a/team-a",
+                "Secret/shared/team-a",
+                "Secret/shared/team-b",
+                "ServiceAccount/only-a/default",
+                "ServiceAccount/shared/builder",
+            ]
+        );
+    }
+
+    #[test]
+    fn same_secret_from_two_specs_is_a_conflict() {
+        let a = job(&format!("{REG}  namespaces: {{names: [x]}}\n"));
+        let b = job(&format!("{REG}  namespaces: {{names: [x]}}\n"));
+        let err = render(Vec::new(), &[a, b]).unwrap_err().to_string();
+        assert!(err.contains("both render Secret x/regcred"), "{err}");
+    }
+
+    #[test]
+    fn managed_secrets_are_replaced_in_place_and_opted_out_sas_untouched() {
+        let input = items(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: a\n  labels: {app.kubernetes.io/managed-by: regcred}\n  annotations: {config.kubernetes.io/path: a/s.yaml, note: dropped}\ndata: {old: x}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: a\n  annotations: {regcred.dev/skip: 'true'}\n",
+        );
+        let out = render(input, &[job(REG)]).unwrap();
+        assert_eq!(out.items.len(), 2, "no new objects: the Secret was replaced, the SA exists");
+        let secret = &out.items[0];
+        assert!(secret["data"].get("old").is_none());
+        assert!(secret["data"].get(".dockerconfigjson").is_some());
+        let ann = secret["metadata"]["annotations"].as_mapping().unwrap();
+        assert_eq!(ann.get("config.kubernetes.io/path").and_then(Value::as_str), Some("a/s.yaml"));
+        assert!(ann.get("note").is_none());
+        assert!(out.items[1].get("imagePullSecrets").is_none());
+    }
 }

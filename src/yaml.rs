@@ -273,7 +273,12 @@ pub fn plain_is_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if !first.is_ascii_alphabetic() && first != '/' && first != '_' {
+    // A leading dot is fine before a letter (`.dockerconfigjson`), but
+    // `.5`, `.inf` and `.nan` are numbers.
+    let dot_word = first == '.'
+        && s[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+        && !matches!(s.to_ascii_lowercase().as_str(), ".inf" | ".nan");
+    if !first.is_ascii_alphabetic() && first != '/' && first != '_' && !dot_word {
         return false;
     }
     if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
