@@ -136,19 +136,17 @@ def as_stream(objs):
     return "".join(out)
 
 
-def as_items(objs):
-    """kustomize-shaped ResourceList items (with the index/id annotations it adds)."""
+def as_items(objs, full_annotations=True):
+    """kustomize-shaped ResourceList items, with the bookkeeping annotations
+    kustomize adds (all three, or only the index when `full_annotations` is
+    false, to keep the Deployment list near its target size)."""
     out = []
     for idx, lines in enumerate(objs):
         body = list(lines)
-        # Insert kustomize's bookkeeping annotations after metadata.name.
         meta = body.index("metadata:")
-        ann = [
-            "  annotations:",
-            "    config.kubernetes.io/index: '0'",
-            f"    internal.config.kubernetes.io/index: '{idx}'",
-            f"    internal.config.kubernetes.io/id: '{idx + 1}'",
-        ]
+        ann = ["  annotations:", f"    internal.config.kubernetes.io/index: '{idx}'"]
+        if full_annotations:
+            ann += ["    config.kubernetes.io/index: '0'", f"    internal.config.kubernetes.io/id: '{idx + 1}'"]
         end = meta + 1
         while end < len(body) and body[end].startswith("  "):
             end += 1
@@ -168,16 +166,19 @@ def resource_list(items_text, indent_spec):
 
 def gen_sa(d, n):
     write_creds(d)
-    write(os.path.join(d, "spec.yaml"), spec_text())
+    write(os.path.join(d, "spec.yaml"), spec_text(sa_include=["default", "app"]))
     objs = list(sa_objects(n))
     write(os.path.join(d, "input.yaml"), as_stream(objs))
-    write(os.path.join(d, "rl.yaml"), resource_list(as_items(objs), spec_text(indent="  ", function_annotation=True)))
+    write(os.path.join(d, "rl.yaml"), resource_list(as_items(objs), spec_text(indent="  ", function_annotation=True, sa_include=["default", "app"])))
     print(json.dumps({"namespaces": n, "service_accounts": 2 * n, "objects": len(objs)}))
 
 
 # --- case (b): Deployments pass-through ------------------------------------
 
 def deployment(i, ns):
+    """A compact but realistic Deployment (labels, container, env, resources,
+    probe): about 500 bytes once kustomize's index annotation is added, so
+    20,000 of them make a ResourceList of about 10 MB."""
     name = f"svc-{i:05d}"
     return [
         "apiVersion: apps/v1",
@@ -187,9 +188,7 @@ def deployment(i, ns):
         f"  namespace: {ns}",
         "  labels:",
         f"    app: {name}",
-        "    tier: web",
         "spec:",
-        "  replicas: 2",
         "  selector:",
         "    matchLabels:",
         f"      app: {name}",
@@ -200,18 +199,13 @@ def deployment(i, ns):
         "    spec:",
         "      containers:",
         "      - name: app",
-        f"        image: registry.example.com:5000/shop/{name}:1.4.2",
+        f"        image: ghcr.io/shop/{name}:1.4",
         "        env:",
         "        - name: LOG_LEVEL",
         "          value: info",
-        "        - name: FEATURE_X",
-        "          value: \"on\"",
         "        resources:",
         "          requests:",
-        "            cpu: 100m",
         "            memory: 128Mi",
-        "          limits:",
-        "            memory: 256Mi",
         "        readinessProbe:",
         "          httpGet:",
         "            path: /healthz",
@@ -222,7 +216,7 @@ def deployment(i, ns):
 def gen_deployments(d, n, namespaces):
     write_creds(d)
     objs = [deployment(i, ns_name(i % namespaces)) for i in range(n)]
-    text = resource_list(as_items(objs), spec_text(indent="  ", function_annotation=True))
+    text = resource_list(as_items(objs, full_annotations=False), spec_text(indent="  ", function_annotation=True))
     write(os.path.join(d, "rl.yaml"), text)
     print(json.dumps({"deployments": n, "namespaces": namespaces, "bytes": len(text.encode())}))
 

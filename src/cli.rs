@@ -4,7 +4,8 @@
 //! * one argument that is an existing file: legacy kustomize exec plugin;
 //! * otherwise the clap CLI (`render`, `fn`, `--help`, `--version`).
 
-use crate::run::{self, Outcome, RenderOptions};
+use crate::commands;
+use crate::run::{self, Outcome, RenderOptions, SourceOptions};
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -55,6 +56,66 @@ enum Command {
         /// Let credential files live outside the spec file's directory
         #[arg(long)]
         allow_path_outside_root: bool,
+        /// An age identity file to decrypt SOPS/age credential files with (added to sops' usual places)
+        #[arg(long, value_name = "FILE")]
+        age_key_file: Option<PathBuf>,
+    },
+    /// Encrypt a file with SOPS (age recipients); the reference sops decrypts the result
+    #[command(after_help = "Examples:
+  regcred encrypt --age age1... creds.yaml > creds.enc.yaml
+  regcred encrypt --encrypted-regex '^(password|token)$' --in-place creds.yaml
+  regcred encrypt creds.env -o creds.enc.env      # recipients from .sops.yaml")]
+    Encrypt {
+        /// The plaintext file; its extension picks the format (.yaml/.yml, .json, .env, .ini, else binary)
+        file: PathBuf,
+        /// Comma-separated age (age1...) or ssh public key recipients (default: SOPS_AGE_RECIPIENTS, then .sops.yaml)
+        #[arg(long, value_name = "RECIPIENTS")]
+        age: Option<String>,
+        /// Encrypt only values whose key path has a key matching RE
+        #[arg(long, value_name = "RE", group = "rule")]
+        encrypted_regex: Option<String>,
+        /// Leave values whose key path has a key matching RE unencrypted
+        #[arg(long, value_name = "RE", group = "rule")]
+        unencrypted_regex: Option<String>,
+        /// Encrypt only values under keys ending with SUFFIX
+        #[arg(long, value_name = "SUFFIX", group = "rule")]
+        encrypted_suffix: Option<String>,
+        /// Leave values under keys ending with SUFFIX unencrypted (sops' default rule: _unencrypted)
+        #[arg(long, value_name = "SUFFIX", group = "rule")]
+        unencrypted_suffix: Option<String>,
+        /// Compute the MAC over encrypted values only
+        #[arg(long)]
+        mac_only_encrypted: bool,
+        /// Replace FILE with its encrypted form
+        #[arg(short = 'i', long, conflicts_with = "output")]
+        in_place: bool,
+        /// Write to OUT instead of stdout
+        #[arg(short = 'o', long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+    /// Decrypt a SOPS or age file (for debugging); output matches sops --decrypt
+    #[command(after_help = "Examples:
+  regcred decrypt creds.enc.yaml
+  regcred decrypt --extract '[\"tokens\"][\"ghcr\"]' creds.enc.yaml")]
+    Decrypt {
+        file: PathBuf,
+        /// Print only the value at this path, sops style: '["a"]["b"]'
+        #[arg(long, value_name = "PATH")]
+        extract: Option<String>,
+        /// Write to OUT (mode 0600) instead of stdout
+        #[arg(short = 'o', long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// An age identity file, added to sops' usual places
+        #[arg(long, value_name = "FILE")]
+        age_key_file: Option<PathBuf>,
+    },
+    /// Generate an age identity (age-keygen format); the public key goes to stderr
+    #[command(after_help = "Example:
+  regcred keygen -o keys.txt")]
+    Keygen {
+        /// Write the identity to FILE (created with mode 0600) instead of stdout
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
@@ -74,7 +135,7 @@ enum Command {
     },
 }
 
-const SUBCOMMANDS: &[&str] = &["render", "fn", "install-plugin", "help"];
+const SUBCOMMANDS: &[&str] = &["render", "fn", "install-plugin", "encrypt", "decrypt", "keygen", "help"];
 
 /// Runs the binary; returns the process exit code.
 pub fn main() -> i32 {
@@ -120,15 +181,60 @@ fn dispatch(cli: Cli) -> Outcome {
             inputs,
             output_dir,
             allow_path_outside_root,
+            age_key_file,
         } => run::render_cli(
             &RenderOptions {
                 specs,
                 inputs,
                 output_dir,
-                allow_path_outside_root,
+                sources: SourceOptions {
+                    allow_path_outside_root,
+                    age_key_file,
+                    interactive: true,
+                },
             },
             read_stdin,
         ),
+        Command::Encrypt {
+            file,
+            age,
+            encrypted_regex,
+            unencrypted_regex,
+            encrypted_suffix,
+            unencrypted_suffix,
+            mac_only_encrypted,
+            in_place,
+            output,
+        } => {
+            let rule = [
+                ("encrypted_regex", encrypted_regex),
+                ("unencrypted_regex", unencrypted_regex),
+                ("encrypted_suffix", encrypted_suffix),
+                ("unencrypted_suffix", unencrypted_suffix),
+            ]
+            .into_iter()
+            .find_map(|(k, v)| v.map(|v| (k.to_string(), v)));
+            commands::encrypt(&commands::EncryptArgs {
+                file,
+                age,
+                rule,
+                mac_only_encrypted,
+                in_place,
+                output,
+            })
+        }
+        Command::Decrypt {
+            file,
+            extract,
+            output,
+            age_key_file,
+        } => commands::decrypt(&commands::DecryptArgs {
+            file,
+            extract,
+            output,
+            age_key_file,
+        }),
+        Command::Keygen { output } => commands::keygen(output.as_deref()),
     }
 }
 

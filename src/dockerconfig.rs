@@ -73,7 +73,7 @@ pub fn to_json(entries: &[AuthEntry]) -> Zeroizing<String> {
 }
 
 /// Appends `s` as a JSON string escaped the way Go's `encoding/json` does.
-fn go_json_string(out: &mut String, s: &str) {
+pub(crate) fn go_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

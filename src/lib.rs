@@ -6,13 +6,17 @@
 //! payload, templates, the render engine, YAML I/O and the KRM wire format.
 
 pub mod cli;
+pub mod commands;
 pub mod dockerconfig;
+pub mod encrypted;
+pub mod identity;
 pub mod keypath;
 pub mod krm;
 pub mod names;
 pub mod plugin;
 pub mod render;
 pub mod run;
+pub mod sops;
 pub mod source;
 pub mod spec;
 pub mod target;

@@ -4,6 +4,8 @@
 //! print instead of printing, so nothing reaches stdout unless the whole run
 //! succeeded (or, for KRM, as a ResourceList carrying the error).
 
+use crate::encrypted::EncryptedFiles;
+use crate::identity::{Discovery, Identities};
 use crate::krm;
 use crate::render::{self, Finding, Job, Severity};
 use crate::source::Resolver;
@@ -13,6 +15,7 @@ use crate::yaml;
 use anyhow::{Context, Result, bail};
 use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// What a mode wants printed, and its exit code.
 #[derive(Debug, Default)]
@@ -40,9 +43,32 @@ pub fn format_finding(f: &Finding) -> String {
     }
 }
 
+/// How credential sources are read, common to every mode.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    pub allow_path_outside_root: bool,
+    /// `--age-key-file`.
+    pub age_key_file: Option<PathBuf>,
+    /// Whether passphrases may be asked on the terminal.
+    pub interactive: bool,
+}
+
+/// A resolver for one spec: plaintext files plus SOPS/age decryption with
+/// identities discovered lazily (CLI key file, spec key file, environment).
+pub fn resolver_for(spec: &spec::Spec, root: &Path, opts: &SourceOptions) -> Result<Resolver> {
+    let discovery = Discovery {
+        cli_key_file: opts.age_key_file.clone(),
+        spec_key_files: spec.age_key_file.iter().map(|p| root.join(p)).collect(),
+        interactive: opts.interactive,
+    };
+    Ok(Resolver::new(root, opts.allow_path_outside_root)?.with_decoder(Box::new(EncryptedFiles {
+        identities: Rc::new(Identities::new(discovery)),
+    })))
+}
+
 /// Parses every `RegistryCredentials` document of a spec file; relative
 /// credential paths resolve against the file's directory.
-pub fn load_spec_file(path: &Path, root: Option<&Path>, allow_outside_root: bool) -> Result<Vec<Job>> {
+pub fn load_spec_file(path: &Path, root: Option<&Path>, opts: &SourceOptions) -> Result<Vec<Job>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read spec file {}", path.display()))?;
     let docs = yaml::load_stream(&text, &path.display().to_string())?;
     let dir = match root {
@@ -63,10 +89,8 @@ pub fn load_spec_file(path: &Path, root: Option<&Path>, allow_outside_root: bool
                 path.display().to_string()
             };
             let spec = spec::parse(&d.value, &origin)?;
-            Ok(Job {
-                spec,
-                resolver: Resolver::new(&dir, allow_outside_root)?,
-            })
+            let resolver = resolver_for(&spec, &dir, opts)?;
+            Ok(Job { spec, resolver })
         })
         .collect()
 }
@@ -90,10 +114,8 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
             bail!("functionConfig: missing: the ResourceList must carry a RegistryCredentials spec");
         };
         let spec = spec::parse(config, "functionConfig")?;
-        let jobs = vec![Job {
-            spec,
-            resolver: Resolver::new(root, false)?,
-        }];
+        let resolver = resolver_for(&spec, root, &SourceOptions::default())?;
+        let jobs = vec![Job { spec, resolver }];
         render::render(rl.items.clone(), &jobs)
     })();
     match result.and_then(|out| Ok((krm::write(&rl.api_version, out.items, &out.findings)?, out.findings))) {
@@ -115,7 +137,7 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
 pub fn legacy_plugin(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
     let result = (|| {
         let cwd = std::env::current_dir()?;
-        let jobs = load_spec_file(config, Some(config_root.unwrap_or(&cwd)), false)?;
+        let jobs = load_spec_file(config, Some(config_root.unwrap_or(&cwd)), &SourceOptions::default())?;
         let items = parse_items(stdin, "stdin")?;
         let out = render::render(items, &jobs)?;
         Ok::<_, anyhow::Error>((yaml::stream_to_string(&out.items)?, out.findings))
@@ -135,7 +157,7 @@ pub struct RenderOptions {
     pub specs: Vec<PathBuf>,
     pub inputs: Vec<String>,
     pub output_dir: Option<PathBuf>,
-    pub allow_path_outside_root: bool,
+    pub sources: SourceOptions,
 }
 
 /// `regcred render`: specs and input files to a YAML stream or a directory.
@@ -143,7 +165,7 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
     let result = (|| {
         let mut jobs = Vec::new();
         for path in &opts.specs {
-            jobs.extend(load_spec_file(path, None, opts.allow_path_outside_root)?);
+            jobs.extend(load_spec_file(path, None, &opts.sources)?);
         }
         let mut items = Vec::new();
         for input in &opts.inputs {

