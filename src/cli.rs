@@ -135,7 +135,15 @@ enum Command {
     },
 }
 
-const SUBCOMMANDS: &[&str] = &["render", "fn", "install-plugin", "encrypt", "decrypt", "keygen", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "render",
+    "fn",
+    "install-plugin",
+    "encrypt",
+    "decrypt",
+    "keygen",
+    "help",
+];
 
 /// Runs the binary; returns the process exit code.
 pub fn main() -> i32 {
@@ -145,7 +153,9 @@ pub fn main() -> i32 {
         2 if is_plugin_config(&args[1]) => {
             let root = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT").map(PathBuf::from);
             match read_stdin() {
-                Ok(stdin) => run::legacy_plugin(PathBuf::from(&args[1]).as_path(), &stdin, root.as_deref()),
+                Ok(stdin) => {
+                    run::legacy_plugin(PathBuf::from(&args[1]).as_path(), &stdin, root.as_deref())
+                }
                 Err(e) => failed(e),
             }
         }
@@ -168,14 +178,22 @@ fn is_plugin_config(arg: &std::ffi::OsStr) -> bool {
 fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         Command::Fn => krm_mode(),
-        Command::InstallPlugin { plugin_home, copy } => match crate::plugin::install(plugin_home, copy) {
-            Ok(home) => Outcome {
-                stdout: format!("export KUSTOMIZE_PLUGIN_HOME={}\n", crate::plugin::shell_quote(&home)),
-                stderr: vec![format!("installed {}", crate::plugin::plugin_path(&home).display())],
-                code: 0,
-            },
-            Err(e) => failed(e),
-        },
+        Command::InstallPlugin { plugin_home, copy } => {
+            match crate::plugin::install(plugin_home, copy) {
+                Ok(home) => Outcome {
+                    stdout: format!(
+                        "export KUSTOMIZE_PLUGIN_HOME={}\n",
+                        crate::plugin::shell_quote(&home)
+                    ),
+                    stderr: vec![format!(
+                        "installed {}",
+                        crate::plugin::plugin_path(&home).display()
+                    )],
+                    code: 0,
+                },
+                Err(e) => failed(e),
+            }
+        }
         Command::Render {
             specs,
             inputs,
@@ -271,7 +289,11 @@ fn emit(outcome: Outcome) -> i32 {
         let _ = writeln!(err, "{line}");
     }
     let mut out = std::io::stdout().lock();
-    if out.write_all(outcome.stdout.as_bytes()).and_then(|_| out.flush()).is_err() {
+    if out
+        .write_all(outcome.stdout.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         let _ = writeln!(err, "error: cannot write stdout");
         return 1;
     }

@@ -38,9 +38,17 @@ fn failed(e: anyhow::Error) -> Outcome {
 
 /// Recipients from `--age`, else `SOPS_AGE_RECIPIENTS`, else `.sops.yaml`.
 fn encrypt_options(args: &EncryptArgs) -> Result<(EncryptOptions, Option<String>)> {
-    let explicit = args.age.clone().or_else(|| std::env::var("SOPS_AGE_RECIPIENTS").ok().filter(|s| !s.is_empty()));
+    let explicit = args.age.clone().or_else(|| {
+        std::env::var("SOPS_AGE_RECIPIENTS")
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
     if let Some(list) = explicit {
-        let recipients = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let recipients = list
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         return Ok((
             EncryptOptions {
                 recipients,
@@ -56,19 +64,31 @@ fn encrypt_options(args: &EncryptArgs) -> Result<(EncryptOptions, Option<String>
                 opts.rule = args.rule.clone();
             }
             opts.mac_only_encrypted |= args.mac_only_encrypted;
-            Ok((opts, Some(format!("using creation rule from {}", config.display()))))
+            Ok((
+                opts,
+                Some(format!("using creation rule from {}", config.display())),
+            ))
         }
-        None => bail!("no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a .sops.yaml with creation_rules"),
+        None => bail!(
+            "no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a .sops.yaml with creation_rules"
+        ),
     }
 }
 
 pub fn encrypt(args: &EncryptArgs) -> Outcome {
     let run = || -> Result<Outcome> {
-        let plain = Zeroizing::new(std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?);
+        let plain = Zeroizing::new(
+            std::fs::read(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?,
+        );
         let (opts, note) = encrypt_options(args)?;
         let out = sops::encrypt(&args.file.display().to_string(), &plain, &opts)
             .with_context(|| args.file.display().to_string())?;
-        let target = if args.in_place { Some(args.file.clone()) } else { args.output.clone() };
+        let target = if args.in_place {
+            Some(args.file.clone())
+        } else {
+            args.output.clone()
+        };
         let stderr = note.into_iter().collect();
         match target {
             Some(path) => {
@@ -103,7 +123,8 @@ pub fn decrypt(args: &DecryptArgs) -> Outcome {
                 .with_context(|| shown.clone())?
                 .ok_or_else(|| anyhow!("{shown}: no identity matches its recipients. Identities were looked for in: {}", ids.searched()))?
         } else {
-            let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{shown} is neither a SOPS nor an age file"))?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| anyhow!("{shown} is neither a SOPS nor an age file"))?;
             let d = sops::decrypt(&shown, text, &ids)
                 .with_context(|| shown.clone())?
                 .ok_or_else(|| anyhow!("{shown} is neither a SOPS nor an age file"))?;
@@ -127,7 +148,8 @@ pub fn decrypt(args: &DecryptArgs) -> Outcome {
 fn extract(d: &sops::Decrypted, path: &str) -> Result<Zeroizing<Vec<u8>>> {
     let segs = keypath::parse(path, "--extract")?;
     let value = formats::to_value(&d.docs[0]);
-    let found = keypath::lookup(&value, &segs).ok_or_else(|| anyhow!("--extract: {path} not found"))?;
+    let found =
+        keypath::lookup(&value, &segs).ok_or_else(|| anyhow!("--extract: {path} not found"))?;
     if let Some(s) = crate::spec::scalar_string(found) {
         return Ok(Zeroizing::new(s.into_bytes()));
     }
@@ -135,16 +157,25 @@ fn extract(d: &sops::Decrypted, path: &str) -> Result<Zeroizing<Vec<u8>>> {
     docs.truncate(1);
     let sub = subtree(&d.docs[0], &segs).ok_or_else(|| anyhow!("--extract: {path} not found"))?;
     docs[0] = sub.clone();
-    let format = if d.format == formats::Format::Json { formats::Format::Json } else { formats::Format::Yaml };
+    let format = if d.format == formats::Format::Json {
+        formats::Format::Json
+    } else {
+        formats::Format::Yaml
+    };
     formats::emit(format, &docs, None).map(Zeroizing::new)
 }
 
-fn subtree<'a>(node: &'a sops::tree::Node, segs: &[keypath::Segment]) -> Option<&'a sops::tree::Node> {
+fn subtree<'a>(
+    node: &'a sops::tree::Node,
+    segs: &[keypath::Segment],
+) -> Option<&'a sops::tree::Node> {
     use sops::tree::Node;
     segs.iter().try_fold(node, |n, seg| match (seg, n) {
         (keypath::Segment::Key(k), Node::Map(_)) => n.get(k),
         (keypath::Segment::Index(i), Node::Seq(items)) => items.get(*i),
-        (keypath::Segment::Key(k), Node::Seq(items)) => k.parse::<usize>().ok().and_then(|i| items.get(i)),
+        (keypath::Segment::Key(k), Node::Seq(items)) => {
+            k.parse::<usize>().ok().and_then(|i| items.get(i))
+        }
         _ => None,
     })
 }
@@ -157,7 +188,10 @@ pub fn keygen(output: Option<&Path>) -> Outcome {
         match output {
             Some(path) => {
                 if path.exists() {
-                    bail!("{} already exists; refusing to overwrite an identity", path.display());
+                    bail!(
+                        "{} already exists; refusing to overwrite an identity",
+                        path.display()
+                    );
                 }
                 write_file(path, text.as_bytes(), Some(0o600))?;
                 Ok(ok(Vec::new(), note))
@@ -171,8 +205,14 @@ pub fn keygen(output: Option<&Path>) -> Outcome {
 /// Writes via a temporary file and rename, so a failure leaves no partial file.
 fn write_file(path: &Path, data: &[u8], mode: Option<u32>) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.regcred-tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.regcred-tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+    ));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     if let Some(m) = mode {

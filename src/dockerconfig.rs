@@ -57,7 +57,9 @@ pub fn to_json(entries: &[AuthEntry]) -> Zeroizing<String> {
         ];
         let mut first = true;
         for (name, value) in fields {
-            let Some(value) = value.filter(|v| !v.is_empty()) else { continue };
+            let Some(value) = value.filter(|v| !v.is_empty()) else {
+                continue;
+            };
             if !first {
                 out.push(',');
             }
@@ -84,7 +86,9 @@ pub(crate) fn go_json_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -96,7 +100,9 @@ pub(crate) fn go_json_string(out: &mut String, s: &str) {
 pub fn import(content: &str, field: &str, file: &str) -> Result<Vec<AuthEntry>> {
     let doc = keypath::parse_document(content, file)?;
     let Some(auths) = doc.get("auths").and_then(Value::as_mapping) else {
-        bail!("{field}: {file} has no \"auths\" object (credential helpers and credsStore are not supported)");
+        bail!(
+            "{field}: {file} has no \"auths\" object (credential helpers and credsStore are not supported)"
+        );
     };
     if auths.is_empty() {
         bail!("{field}: {file} has an empty \"auths\" object");
@@ -106,7 +112,12 @@ pub fn import(content: &str, field: &str, file: &str) -> Result<Vec<AuthEntry>> 
         .map(|(server, entry)| {
             let server = crate::spec::scalar_string(server).unwrap_or_default();
             crate::names::check_server(&server, &format!("{field} ({file}: auths key)"))?;
-            let get = |k: &str| entry.get(k).and_then(crate::spec::scalar_string).map(Zeroizing::new);
+            let get = |k: &str| {
+                entry
+                    .get(k)
+                    .and_then(crate::spec::scalar_string)
+                    .map(Zeroizing::new)
+            };
             let e = AuthEntry {
                 username: get("username"),
                 password: get("password"),
@@ -117,7 +128,10 @@ pub fn import(content: &str, field: &str, file: &str) -> Result<Vec<AuthEntry>> 
                 server,
             };
             if e.auth_value().is_none() && e.identity_token.is_none() {
-                bail!("{field}: {file}: auths entry {:?} has neither auth nor username and password", e.server);
+                bail!(
+                    "{field}: {file}: auths entry {:?} has neither auth nor username and password",
+                    e.server
+                );
             }
             Ok(e)
         })
@@ -145,16 +159,30 @@ mod tests {
             json.as_str(),
             r#"{"auths":{"r.io:5000":{"username":"robot$ci","password":"p\u003c\u0026\u003e\"","auth":"cm9ib3QkY2k6cDwmPiI="}}}"#
         );
-        let json = to_json(&[entry("a", "u", "p", Some("e@x")), entry("b", "u", "p", None)]);
-        assert!(json.starts_with(r#"{"auths":{"a":{"username":"u","password":"p","email":"e@x","auth":"dTpw"},"b":"#));
+        let json = to_json(&[
+            entry("a", "u", "p", Some("e@x")),
+            entry("b", "u", "p", None),
+        ]);
+        assert!(json.starts_with(
+            r#"{"auths":{"a":{"username":"u","password":"p","email":"e@x","auth":"dTpw"},"b":"#
+        ));
     }
 
     #[test]
     fn imports_docker_config_in_file_order() {
         let cfg = r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p"}}}"#;
         let entries = import(cfg, "f", "config.json").unwrap();
-        assert_eq!(entries.iter().map(|e| e.server.as_str()).collect::<Vec<_>>(), ["z.io", "a.io"]);
-        assert_eq!(to_json(&entries).as_str(), r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p","auth":"dTpw"}}}"#);
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e.server.as_str())
+                .collect::<Vec<_>>(),
+            ["z.io", "a.io"]
+        );
+        assert_eq!(
+            to_json(&entries).as_str(),
+            r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p","auth":"dTpw"}}}"#
+        );
         assert!(import(r#"{"credsStore":"desktop"}"#, "f", "c").is_err());
     }
 }

@@ -10,6 +10,7 @@
 //! so a spec without encrypted files never depends on key material.
 //! Nothing here ever prints key material: messages name sources only.
 
+use crate::source::EnvLookup;
 use age::secrecy::SecretString;
 use anyhow::{Context, Result, anyhow, bail};
 use std::cell::OnceCell;
@@ -31,7 +32,7 @@ pub struct Discovery {
 /// Lazily loaded identities.
 pub struct Identities {
     discovery: Discovery,
-    env: Box<dyn Fn(&str) -> Option<String>>,
+    env: EnvLookup,
     loaded: OnceCell<Result<Loaded, String>>,
 }
 
@@ -66,7 +67,9 @@ impl age::Callbacks for Prompt {
         if !self.interactive {
             return None;
         }
-        rpassword::prompt_password(format!("{description}: ")).ok().map(SecretString::from)
+        rpassword::prompt_password(format!("{description}: "))
+            .ok()
+            .map(SecretString::from)
     }
 }
 
@@ -79,7 +82,7 @@ impl Identities {
         }
     }
 
-    pub fn with_env(mut self, env: Box<dyn Fn(&str) -> Option<String>>) -> Self {
+    pub fn with_env(mut self, env: EnvLookup) -> Self {
         self.env = env;
         self
     }
@@ -137,7 +140,13 @@ impl Identities {
         }
         for var in ["SOPS_AGE_KEY", "ARGOCD_ENV_SOPS_AGE_KEY"] {
             if let Some(v) = (self.env)(var) {
-                let text = Zeroizing::new(v.split_whitespace().collect::<Vec<_>>().join("\n"));
+                // A keys file's lines (comments allowed), several keys per line since sops 3.13.
+                let keys: Vec<&str> = v
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with('#'))
+                    .flat_map(str::split_whitespace)
+                    .collect();
+                let text = Zeroizing::new(keys.join("\n"));
                 let n = add_keys_text(&mut l.identities, &text, var, prompt)?;
                 l.searched.push(format!("{var} ({n} identities)"));
             } else {
@@ -154,13 +163,22 @@ impl Identities {
             Some(cmd) => {
                 let out = run_key_command(&cmd)?;
                 let n = add_keys_text(&mut l.identities, &out, "SOPS_AGE_KEY_CMD", prompt)?;
-                l.searched.push(format!("SOPS_AGE_KEY_CMD ({n} identities)"));
+                l.searched
+                    .push(format!("SOPS_AGE_KEY_CMD ({n} identities)"));
             }
             None => l.searched.push("SOPS_AGE_KEY_CMD (not set)".into()),
         }
         match (self.env)("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
-            Some(p) => self.add_ssh(&mut l, "SOPS_AGE_SSH_PRIVATE_KEY_FILE", Path::new(&p), true, prompt)?,
-            None => l.searched.push("SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)".into()),
+            Some(p) => self.add_ssh(
+                &mut l,
+                "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+                Path::new(&p),
+                true,
+                prompt,
+            )?,
+            None => l
+                .searched
+                .push("SOPS_AGE_SSH_PRIVATE_KEY_FILE (not set)".into()),
         }
         if let Some(p) = self.default_keys_file() {
             self.add_file(&mut l, "default keys file", &p, false, prompt)?;
@@ -188,7 +206,14 @@ impl Identities {
         Some(base.join("sops").join("age").join("keys.txt"))
     }
 
-    fn add_file(&self, l: &mut Loaded, label: &str, path: &Path, required: bool, prompt: Prompt) -> Result<()> {
+    fn add_file(
+        &self,
+        l: &mut Loaded,
+        label: &str,
+        path: &Path,
+        required: bool,
+        prompt: Prompt,
+    ) -> Result<()> {
         let shown = format!("{label} {}", path.display());
         let bytes = match std::fs::read(path) {
             Ok(b) => Zeroizing::new(b),
@@ -200,18 +225,36 @@ impl Identities {
         };
         let n = if is_age_file(&bytes) {
             // An age-encrypted identity file: needs a passphrase.
-            let reader = age::armor::ArmoredReader::new(BufReader::new(std::io::Cursor::new(bytes.to_vec())));
-            let id = age::encrypted::Identity::from_buffer(reader, Some(path.display().to_string()), prompt, None)
-                .map_err(|e| anyhow!("{shown}: {}", describe_age_error(e)))?
-                .ok_or_else(|| anyhow!("{shown}: an encrypted identity file must be encrypted to a passphrase"))?;
+            let reader = age::armor::ArmoredReader::new(BufReader::new(std::io::Cursor::new(
+                bytes.to_vec(),
+            )));
+            let id = age::encrypted::Identity::from_buffer(
+                reader,
+                Some(path.display().to_string()),
+                prompt,
+                None,
+            )
+            .map_err(|e| anyhow!("{shown}: {}", describe_age_error(e)))?
+            .ok_or_else(|| {
+                anyhow!("{shown}: an encrypted identity file must be encrypted to a passphrase")
+            })?;
             if !prompt.interactive {
-                bail!("{shown} is passphrase-protected and no terminal is available to ask for the passphrase (in KRM and plugin modes, provide an unencrypted key, e.g. SOPS_AGE_KEY_FILE from a mounted Secret)");
+                bail!(
+                    "{shown} is passphrase-protected and no terminal is available to ask for the passphrase (in KRM and plugin modes, provide an unencrypted key, e.g. SOPS_AGE_KEY_FILE from a mounted Secret)"
+                );
             }
             l.identities.push(Box::new(id));
             1
         } else {
-            let text = std::str::from_utf8(&bytes).map_err(|_| anyhow!("{shown} is not a text identity file"))?;
-            if text.trim_start().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") || text.trim_start().starts_with("-----BEGIN RSA PRIVATE KEY-----") {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| anyhow!("{shown} is not a text identity file"))?;
+            if text
+                .trim_start()
+                .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----")
+                || text
+                    .trim_start()
+                    .starts_with("-----BEGIN RSA PRIVATE KEY-----")
+            {
                 return self.add_ssh(l, label, path, required, prompt);
             }
             add_keys_text(&mut l.identities, text, &shown, prompt)?
@@ -220,7 +263,14 @@ impl Identities {
         Ok(())
     }
 
-    fn add_ssh(&self, l: &mut Loaded, label: &str, path: &Path, required: bool, prompt: Prompt) -> Result<()> {
+    fn add_ssh(
+        &self,
+        l: &mut Loaded,
+        label: &str,
+        path: &Path,
+        required: bool,
+        prompt: Prompt,
+    ) -> Result<()> {
         let shown = format!("{label} {}", path.display());
         let bytes = match std::fs::read(path) {
             Ok(b) => Zeroizing::new(b),
@@ -231,14 +281,18 @@ impl Identities {
             Err(e) => bail!("cannot read ssh identity {shown}: {e}"),
         };
         let id = age::ssh::Identity::from_buffer(&bytes[..], Some(path.display().to_string()))
-            .map_err(|_| anyhow!("{shown} is not a supported ssh private key (ssh-ed25519 or ssh-rsa)"))?;
+            .map_err(|_| {
+                anyhow!("{shown} is not a supported ssh private key (ssh-ed25519 or ssh-rsa)")
+            })?;
         match &id {
             age::ssh::Identity::Unsupported(_) => {
                 l.searched.push(format!("{shown} (unsupported key type)"));
                 return Ok(());
             }
             age::ssh::Identity::Encrypted(_) if !prompt.interactive => {
-                l.searched.push(format!("{shown} (passphrase-protected; no terminal to ask)"));
+                l.searched.push(format!(
+                    "{shown} (passphrase-protected; no terminal to ask)"
+                ));
                 return Ok(());
             }
             _ => {}
@@ -250,9 +304,18 @@ impl Identities {
 }
 
 /// Parses an age keys file (`AGE-SECRET-KEY-1...` lines, `#` comments).
-fn add_keys_text(out: &mut Vec<Box<dyn age::Identity>>, text: &str, source: &str, _prompt: Prompt) -> Result<usize> {
-    let file = age::IdentityFile::from_buffer(BufReader::new(text.as_bytes()))
-        .map_err(|e| anyhow!("{source}: {}", e.to_string().replace("identity file", "keys")))?;
+fn add_keys_text(
+    out: &mut Vec<Box<dyn age::Identity>>,
+    text: &str,
+    source: &str,
+    _prompt: Prompt,
+) -> Result<usize> {
+    let file = age::IdentityFile::from_buffer(BufReader::new(text.as_bytes())).map_err(|e| {
+        anyhow!(
+            "{source}: {}",
+            e.to_string().replace("identity file", "keys")
+        )
+    })?;
     let ids = file
         .into_identities()
         .map_err(|e| anyhow!("{source}: {}", describe_age_error(e)))?;
@@ -263,8 +326,11 @@ fn add_keys_text(out: &mut Vec<Box<dyn age::Identity>>, text: &str, source: &str
 
 /// Runs `SOPS_AGE_KEY_CMD` (split like a shell, without one).
 fn run_key_command(cmd: &str) -> Result<Zeroizing<String>> {
-    let argv = shlex::split(cmd).ok_or_else(|| anyhow!("SOPS_AGE_KEY_CMD: cannot parse the command line"))?;
-    let (prog, args) = argv.split_first().ok_or_else(|| anyhow!("SOPS_AGE_KEY_CMD is empty"))?;
+    let argv = shlex::split(cmd)
+        .ok_or_else(|| anyhow!("SOPS_AGE_KEY_CMD: cannot parse the command line"))?;
+    let (prog, args) = argv
+        .split_first()
+        .ok_or_else(|| anyhow!("SOPS_AGE_KEY_CMD is empty"))?;
     let out = std::process::Command::new(prog)
         .args(args)
         .stderr(std::process::Stdio::inherit())
@@ -281,17 +347,22 @@ fn run_key_command(cmd: &str) -> Result<Zeroizing<String>> {
 /// True for a binary age file or an armored one.
 pub fn is_age_file(bytes: &[u8]) -> bool {
     let trimmed = bytes.trim_ascii_start();
-    trimmed.starts_with(b"age-encryption.org/v1\n") || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    trimmed.starts_with(b"age-encryption.org/v1\n")
+        || trimmed.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
 }
 
 fn describe_age_error(e: age::DecryptError) -> anyhow::Error {
     match e {
-        age::DecryptError::InvalidHeader | age::DecryptError::Io(_) => anyhow!("the age file is truncated or corrupted"),
+        age::DecryptError::InvalidHeader | age::DecryptError::Io(_) => {
+            anyhow!("the age file is truncated or corrupted")
+        }
         age::DecryptError::DecryptionFailed | age::DecryptError::InvalidMac => {
             anyhow!("the age file failed authentication: it was modified or corrupted")
         }
         age::DecryptError::NoMatchingKeys => anyhow!("no identity matches the file's recipients"),
-        age::DecryptError::KeyDecryptionFailed => anyhow!("wrong passphrase, or no passphrase available"),
+        age::DecryptError::KeyDecryptionFailed => {
+            anyhow!("wrong passphrase, or no passphrase available")
+        }
         other => anyhow!("age: {other}"),
     }
 }

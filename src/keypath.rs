@@ -23,7 +23,10 @@ pub fn parse(key: &str, field: &str) -> Result<Vec<Segment>> {
     if key.split('.').any(str::is_empty) {
         bail!("{field}: key path {key:?} has an empty segment");
     }
-    Ok(key.split('.').map(|s| Segment::Key(s.to_string())).collect())
+    Ok(key
+        .split('.')
+        .map(|s| Segment::Key(s.to_string()))
+        .collect())
 }
 
 fn parse_brackets(key: &str, field: &str) -> Result<Vec<Segment>> {
@@ -71,9 +74,32 @@ pub fn parse_document(content: &str, file: &str) -> Result<Value> {
             return Ok(docs.remove(0).value);
         }
     }
+    if let Some(ini) = parse_ini(content) {
+        return Ok(ini);
+    }
     parse_dotenv(content).ok_or_else(|| {
-        anyhow::anyhow!("{file}: not a YAML, JSON or dotenv document (a key can only be read from one of those)")
+        anyhow::anyhow!("{file}: not a YAML, JSON, INI or dotenv document (a key can only be read from one of those)")
     })
+}
+
+/// `[section]` / `key = value`: looked up as `section.key`.
+fn parse_ini(content: &str) -> Option<Value> {
+    if !content
+        .lines()
+        .any(|l| l.trim().starts_with('[') && l.trim().ends_with(']'))
+    {
+        return None;
+    }
+    let mut root = Mapping::new();
+    for (section, entry) in crate::sops::formats::ini_entries(content).ok()? {
+        let sec = root
+            .entry(Value::String(section))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if let (Some((k, v)), Value::Mapping(m)) = (entry, sec) {
+            m.insert(Value::String(k), Value::String(v));
+        }
+    }
+    Some(Value::Mapping(root))
 }
 
 /// `KEY=value` lines, `#` comments, optional `export ` and quotes.
@@ -91,7 +117,10 @@ fn parse_dotenv(content: &str) -> Option<Value> {
             .iter()
             .find_map(|(a, b)| v.strip_prefix(*a).and_then(|s| s.strip_suffix(*b)))
             .unwrap_or(v);
-        map.insert(Value::String(k.trim().to_string()), Value::String(v.to_string()));
+        map.insert(
+            Value::String(k.trim().to_string()),
+            Value::String(v.to_string()),
+        );
     }
     (!map.is_empty()).then_some(Value::Mapping(map))
 }
@@ -99,7 +128,7 @@ fn parse_dotenv(content: &str) -> Option<Value> {
 /// Extracts the scalar at `key` from `content`, for the spec field `field`.
 pub fn extract(content: &str, key: &str, field: &str, file: &str) -> Result<Zeroizing<String>> {
     let path = parse(key, field)?;
-    let doc = parse_document(content, file)?;
+    let doc = parse_document(content, file).map_err(|e| e.context(field.to_string()))?;
     match lookup(&doc, &path) {
         None => bail!("{field}: key {key:?} not found in {file}"),
         Some(v) => match scalar_string(v) {
@@ -115,10 +144,17 @@ mod tests {
 
     #[test]
     fn dotted_and_bracket_paths() {
-        assert_eq!(parse("a.b", "f").unwrap(), [Segment::Key("a".into()), Segment::Key("b".into())]);
+        assert_eq!(
+            parse("a.b", "f").unwrap(),
+            [Segment::Key("a".into()), Segment::Key("b".into())]
+        );
         assert_eq!(
             parse(r#"["a"]["b.c"][0]"#, "f").unwrap(),
-            [Segment::Key("a".into()), Segment::Key("b.c".into()), Segment::Index(0)]
+            [
+                Segment::Key("a".into()),
+                Segment::Key("b.c".into()),
+                Segment::Index(0)
+            ]
         );
         assert!(parse("a..b", "f").is_err());
         assert!(parse(r#"["a"]x"#, "f").is_err());
@@ -129,9 +165,17 @@ mod tests {
         let yaml = "tokens:\n  ghcr: s3cret\n  list: [one, two]\n  'b.c': dotted\n  num: 0123\n";
         assert_eq!(*extract(yaml, "tokens.ghcr", "f", "x").unwrap(), "s3cret");
         assert_eq!(*extract(yaml, "tokens.list.1", "f", "x").unwrap(), "two");
-        assert_eq!(*extract(yaml, r#"["tokens"]["b.c"]"#, "f", "x").unwrap(), "dotted");
+        assert_eq!(
+            *extract(yaml, r#"["tokens"]["b.c"]"#, "f", "x").unwrap(),
+            "dotted"
+        );
         assert_eq!(*extract(yaml, "tokens.num", "f", "x").unwrap(), "0123");
-        assert_eq!(*extract(r#"{"a": {"b": "json"}}"#, "a.b", "f", "x").unwrap(), "json");
+        assert_eq!(
+            *extract(r#"{"a": {"b": "json"}}"#, "a.b", "f", "x").unwrap(),
+            "json"
+        );
+        let ini = "[registry]\nuser = robot\n; comment\ntoken = \"t k\"\n";
+        assert_eq!(*extract(ini, "registry.token", "f", "x").unwrap(), "t k");
         let env = "# c\nexport USER=robot\nPASS=\"p=w d\"\n";
         assert_eq!(*extract(env, "PASS", "f", "x").unwrap(), "p=w d");
         assert_eq!(*extract(env, "USER", "f", "x").unwrap(), "robot");
@@ -139,12 +183,24 @@ mod tests {
 
     #[test]
     fn missing_key_names_the_path_not_the_contents() {
-        let e = extract("tokens: {ghcr: CANARY}\n", "tokens.gitlab", "spec.x.password.key", "c.yaml")
+        let e = extract(
+            "tokens: {ghcr: CANARY}\n",
+            "tokens.gitlab",
+            "spec.x.password.key",
+            "c.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("tokens.gitlab")
+                && e.contains("c.yaml")
+                && e.contains("spec.x.password.key"),
+            "{e}"
+        );
+        assert!(!e.contains("CANARY"), "{e}");
+        let e = extract("tokens: {ghcr: [CANARY]}\n", "tokens.ghcr", "f", "c.yaml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("tokens.gitlab") && e.contains("c.yaml") && e.contains("spec.x.password.key"), "{e}");
-        assert!(!e.contains("CANARY"), "{e}");
-        let e = extract("tokens: {ghcr: [CANARY]}\n", "tokens.ghcr", "f", "c.yaml").unwrap_err().to_string();
         assert!(!e.contains("CANARY"), "{e}");
     }
 }

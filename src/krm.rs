@@ -28,7 +28,10 @@ pub struct ResourceList {
 pub fn read(text: &str) -> Result<ResourceList> {
     let mut docs = yaml::load_stream(text, "stdin (ResourceList)")?;
     if docs.len() != 1 {
-        bail!("stdin: expected one ResourceList document, found {}", docs.len());
+        bail!(
+            "stdin: expected one ResourceList document, found {}",
+            docs.len()
+        );
     }
     let doc = docs.remove(0).value;
     let kind = doc.get("kind").and_then(yaml::as_str).unwrap_or_default();
@@ -82,7 +85,10 @@ pub fn write(api_version: &str, items: Vec<Value>, findings: &[Finding]) -> Resu
     m.insert(s("kind"), s("ResourceList"));
     m.insert(s("items"), Value::Sequence(items));
     if !findings.is_empty() {
-        m.insert(s("results"), Value::Sequence(findings.iter().map(result_value).collect()));
+        m.insert(
+            s("results"),
+            Value::Sequence(findings.iter().map(result_value).collect()),
+        );
     }
     yaml::to_string(&Value::Mapping(m))
 }

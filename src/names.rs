@@ -18,7 +18,8 @@ fn is_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -26,7 +27,9 @@ fn is_label(s: &str) -> bool {
 /// DNS-1123 label: at most 63 of `[a-z0-9-]`, alphanumeric at both ends.
 pub fn check_label(s: &str, field: &str) -> Result<()> {
     if !is_label(s) {
-        bail!("{field}: {s:?} is not a valid namespace name (DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)");
+        bail!(
+            "{field}: {s:?} is not a valid namespace name (DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
+        );
     }
     Ok(())
 }
@@ -34,7 +37,9 @@ pub fn check_label(s: &str, field: &str) -> Result<()> {
 /// DNS-1123 subdomain: at most 253 characters, dot-separated labels.
 pub fn check_subdomain(s: &str, field: &str) -> Result<()> {
     if s.len() > 253 || !s.split('.').all(is_label) {
-        bail!("{field}: {s:?} is not a valid name (DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)");
+        bail!(
+            "{field}: {s:?} is not a valid name (DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
+        );
     }
     Ok(())
 }
@@ -72,7 +77,9 @@ mod tests {
     fn servers_reject_whitespace_and_control_characters() {
         assert!(check_server("registry.example.com:5000/team", "f").is_ok());
         for bad in ["", "a b", "a\tb", "a\u{7}"] {
-            let e = check_server(bad, "spec.registries[0].server").unwrap_err().to_string();
+            let e = check_server(bad, "spec.registries[0].server")
+                .unwrap_err()
+                .to_string();
             assert!(e.starts_with("spec.registries[0].server"), "{e}");
         }
     }

@@ -42,14 +42,18 @@ pub fn install(home: Option<PathBuf>, copy: bool) -> Result<PathBuf> {
         .and_then(|p| p.canonicalize())
         .context("cannot locate the regcred binary")?;
     if target.symlink_metadata().is_ok() {
-        std::fs::remove_file(&target).with_context(|| format!("cannot replace {}", target.display()))?;
+        std::fs::remove_file(&target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
     }
     if copy {
-        std::fs::copy(&exe, &target).with_context(|| format!("cannot copy to {}", target.display()))?;
+        std::fs::copy(&exe, &target)
+            .with_context(|| format!("cannot copy to {}", target.display()))?;
     } else {
-        std::os::unix::fs::symlink(&exe, &target).with_context(|| format!("cannot link {}", target.display()))?;
+        std::os::unix::fs::symlink(&exe, &target)
+            .with_context(|| format!("cannot link {}", target.display()))?;
     }
-    home.canonicalize().with_context(|| format!("cannot resolve {}", home.display()))
+    home.canonicalize()
+        .with_context(|| format!("cannot resolve {}", home.display()))
 }
 
 /// Single-quotes a path for `eval` in a POSIX shell.

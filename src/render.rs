@@ -80,7 +80,7 @@ pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
     let existing_sas = patch_service_accounts(&mut items, jobs, &selections)?;
     let new_sas = missing_service_accounts(jobs, &selections, &existing_sas)?;
 
-    items.extend(new_secrets.drain(..));
+    items.append(&mut new_secrets);
     items.extend(new_sas);
     Ok(Output {
         items,
@@ -140,19 +140,27 @@ fn targeting_findings(spec: &Spec, sel: &Selection, findings: &mut Vec<Finding>)
         ));
     }
     if sel.targets.is_empty() {
-        findings.push(warn("spec.namespaces", "no target namespace: this spec renders nothing".into()));
+        findings.push(warn(
+            "spec.namespaces",
+            "no target namespace: this spec renders nothing".into(),
+        ));
     }
 }
 
 /// Resolves a spec's credentials and renders its Secret for every target.
-fn render_secrets(jobs: &[Job], selections: &[Selection], findings: &mut Vec<Finding>) -> Result<BTreeMap<Key, (usize, Value)>> {
+fn render_secrets(
+    jobs: &[Job],
+    selections: &[Selection],
+    findings: &mut Vec<Finding>,
+) -> Result<BTreeMap<Key, (usize, Value)>> {
     let mut out: BTreeMap<Key, (usize, Value)> = BTreeMap::new();
     for (idx, (job, sel)) in jobs.iter().zip(selections).enumerate() {
         if sel.targets.is_empty() {
             continue;
         }
         let spec = &job.spec;
-        let payload = payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone())?;
+        let payload =
+            payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone())?;
         let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
         labels.extend(spec.secret_labels.iter().cloned());
         for ns in &sel.targets {
@@ -172,7 +180,8 @@ fn render_secrets(jobs: &[Job], selections: &[Selection], findings: &mut Vec<Fin
                 annotations: &spec.secret_annotations,
                 dockerconfigjson: &payload,
             };
-            let secret = templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)?;
+            let secret =
+                templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)?;
             out.insert(key, (idx, secret));
         }
     }
@@ -202,7 +211,8 @@ fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Res
                         spec_name: Some(spec.name.clone()),
                     });
                 }
-                let get = |s: &Option<ValueSource>| s.as_ref().map(|s| resolver.resolve(s)).transpose();
+                let get =
+                    |s: &Option<ValueSource>| s.as_ref().map(|s| resolver.resolve(s)).transpose();
                 entries.push(AuthEntry {
                     server: server.clone(),
                     username: get(username)?,
@@ -224,7 +234,10 @@ fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Res
     let mut seen = HashMap::new();
     for (e, field) in entries.iter().zip(&fields) {
         if let Some(first) = seen.insert(e.server.as_str(), field) {
-            bail!("{field}: duplicate server {:?} in one Secret (first from {first})", e.server);
+            bail!(
+                "{field}: duplicate server {:?} in one Secret (first from {first})",
+                e.server
+            );
         }
     }
     let json = dockerconfig::to_json(&entries);
@@ -241,7 +254,10 @@ fn is_managed(item: &Value) -> bool {
 
 /// Replaces Secrets regcred rendered earlier in place; refuses to overwrite
 /// anyone else's. Returns the Secrets that are new, sorted.
-fn place_secrets(items: &mut [Value], mut secrets: BTreeMap<Key, (usize, Value)>) -> Result<Vec<Value>> {
+fn place_secrets(
+    items: &mut [Value],
+    mut secrets: BTreeMap<Key, (usize, Value)>,
+) -> Result<Vec<Value>> {
     for item in items.iter_mut().filter(|i| is_kind(i, "Secret")) {
         let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
             continue;
@@ -273,18 +289,27 @@ const RUNNER_ANNOTATION_PREFIXES: &[&str] = &[
 
 /// Copies the runner's bookkeeping annotations from `old` onto `new`.
 fn keep_runner_annotations(old: &Value, new: &mut Value) {
-    let Some(old_ann) = old.get("metadata").and_then(|m| m.get("annotations")).and_then(Value::as_mapping) else {
+    let Some(old_ann) = old
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_mapping)
+    else {
         return;
     };
     let kept: Vec<(Value, Value)> = old_ann
         .iter()
-        .filter(|(k, _)| yaml::as_str(k).is_some_and(|k| RUNNER_ANNOTATION_PREFIXES.iter().any(|p| k.starts_with(p))))
+        .filter(|(k, _)| {
+            yaml::as_str(k)
+                .is_some_and(|k| RUNNER_ANNOTATION_PREFIXES.iter().any(|p| k.starts_with(p)))
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if kept.is_empty() {
         return;
     }
-    let Some(Value::Mapping(meta)) = new.get_mut("metadata") else { return };
+    let Some(Value::Mapping(meta)) = new.get_mut("metadata") else {
+        return;
+    };
     let ann = meta
         .entry(Value::String("annotations".into()))
         .or_insert_with(|| Value::Mapping(Mapping::new()));
@@ -297,7 +322,11 @@ fn keep_runner_annotations(old: &Value, new: &mut Value) {
 
 /// Appends each spec's Secret to the `imagePullSecrets` of matching input
 /// ServiceAccounts. Returns the (namespace, name) of every input SA.
-fn patch_service_accounts(items: &mut [Value], jobs: &[Job], selections: &[Selection]) -> Result<BTreeSet<Key>> {
+fn patch_service_accounts(
+    items: &mut [Value],
+    jobs: &[Job],
+    selections: &[Selection],
+) -> Result<BTreeSet<Key>> {
     let mut existing = BTreeSet::new();
     for item in items.iter_mut().filter(|i| is_kind(i, "ServiceAccount")) {
         let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
@@ -310,7 +339,9 @@ fn patch_service_accounts(items: &mut [Value], jobs: &[Job], selections: &[Selec
         }
         for (job, sel) in jobs.iter().zip(selections) {
             let sa = &job.spec.service_accounts;
-            if sel.targets.binary_search(&ns).is_ok() && target::service_account_selected(&sa.include, &sa.exclude, &name) {
+            if sel.targets.binary_search(&ns).is_ok()
+                && target::service_account_selected(&sa.include, &sa.exclude, &name)
+            {
                 add_pull_secret(item, &job.spec.secret_name)
                     .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
             }
@@ -321,7 +352,9 @@ fn patch_service_accounts(items: &mut [Value], jobs: &[Job], selections: &[Selec
 
 /// Appends `{name: secret}` unless present; keeps every other entry.
 fn add_pull_secret(sa: &mut Value, secret: &str) -> Result<()> {
-    let Value::Mapping(map) = sa else { bail!("not a mapping") };
+    let Value::Mapping(map) = sa else {
+        bail!("not a mapping")
+    };
     let list = map
         .entry(Value::String("imagePullSecrets".into()))
         .or_insert_with(|| Value::Sequence(Vec::new()));
@@ -348,8 +381,15 @@ struct NewServiceAccount {
     annotations: Vec<(String, String)>,
 }
 
-/// ServiceAccounts the specs name literally that the input lacks.
-fn missing_service_accounts(jobs: &[Job], selections: &[Selection], existing: &BTreeSet<Key>) -> Result<Vec<Value>> {
+/// ServiceAccounts the specs name literally that the input lacks. Every
+/// spec whose patterns select a created SA adds its Secret to it, exactly as
+/// it would if the SA were in the input, so re-rendering the output changes
+/// nothing.
+fn missing_service_accounts(
+    jobs: &[Job],
+    selections: &[Selection],
+    existing: &BTreeSet<Key>,
+) -> Result<Vec<Value>> {
     let mut wanted: BTreeMap<Key, NewServiceAccount> = BTreeMap::new();
     for (job, sel) in jobs.iter().zip(selections) {
         let sa = &job.spec.service_accounts;
@@ -364,11 +404,21 @@ fn missing_service_accounts(jobs: &[Job], selections: &[Selection], existing: &B
                     continue;
                 }
                 let new = wanted.entry(key).or_default();
-                if !new.pull_secrets.contains(&job.spec.secret_name) {
-                    new.pull_secrets.push(job.spec.secret_name.clone());
-                }
                 merge_annotations(&mut new.annotations, &job.spec.service_account_annotations)
-                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name} ({})", job.spec.origin)))?;
+                    .map_err(|e| {
+                        e.context(format!("ServiceAccount {ns}/{name} ({})", job.spec.origin))
+                    })?;
+            }
+        }
+    }
+    for ((ns, name), new) in wanted.iter_mut() {
+        for (job, sel) in jobs.iter().zip(selections) {
+            let sa = &job.spec.service_accounts;
+            if sel.targets.binary_search(ns).is_ok()
+                && target::service_account_selected(&sa.include, &sa.exclude, name)
+                && !new.pull_secrets.contains(&job.spec.secret_name)
+            {
+                new.pull_secrets.push(job.spec.secret_name.clone());
             }
         }
     }
@@ -383,7 +433,13 @@ fn missing_service_accounts(jobs: &[Job], selections: &[Selection], existing: &B
                 annotations: &new.annotations,
                 pull_secrets: &new.pull_secrets,
             };
-            templates::render(templates::SERVICE_ACCOUNT, ctx, "ServiceAccount", &name, &ns)
+            templates::render(
+                templates::SERVICE_ACCOUNT,
+                ctx,
+                "ServiceAccount",
+                &name,
+                &ns,
+            )
         })
         .collect()
 }
@@ -404,11 +460,17 @@ mod tests {
     use super::*;
 
     fn items(text: &str) -> Vec<Value> {
-        yaml::load_stream(text, "t").unwrap().into_iter().map(|d| d.value).collect()
+        yaml::load_stream(text, "t")
+            .unwrap()
+            .into_iter()
+            .map(|d| d.value)
+            .collect()
     }
 
     fn job(body: &str) -> Job {
-        let text = format!("apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n{body}");
+        let text = format!(
+            "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n{body}"
+        );
         let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
         Job {
             spec: crate::spec::parse(&doc, "spec.yaml").unwrap(),
@@ -431,12 +493,17 @@ mod tests {
 
     #[test]
     fn add_pull_secret_keeps_entries_and_never_duplicates() {
-        let mut sa = items("kind: ServiceAccount\nimagePullSecrets:\n- name: a\n- {name: b, extra: kept}\n").remove(0);
+        let mut sa =
+            items("kind: ServiceAccount\nimagePullSecrets:\n- name: a\n- {name: b, extra: kept}\n")
+                .remove(0);
         add_pull_secret(&mut sa, "regcred").unwrap();
         add_pull_secret(&mut sa, "regcred").unwrap();
         add_pull_secret(&mut sa, "a").unwrap();
         assert_eq!(pulls(&sa), ["a", "b", "regcred"]);
-        assert_eq!(sa["imagePullSecrets"][1]["extra"], Value::String("kept".into()));
+        assert_eq!(
+            sa["imagePullSecrets"][1]["extra"],
+            Value::String("kept".into())
+        );
         let mut bare = items("kind: ServiceAccount\nimagePullSecrets: null\n").remove(0);
         add_pull_secret(&mut bare, "x").unwrap();
         assert_eq!(pulls(&bare), ["x"]);
@@ -446,14 +513,27 @@ mod tests {
 
     #[test]
     fn two_specs_compose_on_shared_service_accounts() {
-        let input = items("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shared}\n");
-        let a = job(&format!("  secretName: team-a\n{REG}  namespaces: {{names: [shared, only-a]}}\n"));
-        let b = job(&format!("  secretName: team-b\n{REG}  namespaces: {{names: [shared]}}\n  serviceAccounts: {{include: [default, builder]}}\n"));
+        let input = items(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shared}\n",
+        );
+        let a = job(&format!(
+            "  secretName: team-a\n{REG}  namespaces: {{names: [shared, only-a]}}\n"
+        ));
+        let b = job(&format!(
+            "  secretName: team-b\n{REG}  namespaces: {{names: [shared]}}\n  serviceAccounts: {{include: [default, builder]}}\n"
+        ));
         let out = render(input, &[a, b]).unwrap();
         assert_eq!(pulls(&out.items[0]), ["team-a", "team-b"]);
         let described: Vec<String> = out.items[1..]
             .iter()
-            .map(|i| format!("{}/{}/{}", i["kind"].as_str().unwrap(), namespace_of(i).unwrap(), name_of(i).unwrap()))
+            .map(|i| {
+                format!(
+                    "{}/{}/{}",
+                    i["kind"].as_str().unwrap(),
+                    namespace_of(i).unwrap(),
+                    name_of(i).unwrap()
+                )
+            })
             .collect();
         assert_eq!(
             described,
@@ -481,12 +561,19 @@ mod tests {
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: a\n  labels: {app.kubernetes.io/managed-by: regcred}\n  annotations: {config.kubernetes.io/path: a/s.yaml, note: dropped}\ndata: {old: x}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: a\n  annotations: {regcred.dev/skip: 'true'}\n",
         );
         let out = render(input, &[job(REG)]).unwrap();
-        assert_eq!(out.items.len(), 2, "no new objects: the Secret was replaced, the SA exists");
+        assert_eq!(
+            out.items.len(),
+            2,
+            "no new objects: the Secret was replaced, the SA exists"
+        );
         let secret = &out.items[0];
         assert!(secret["data"].get("old").is_none());
         assert!(secret["data"].get(".dockerconfigjson").is_some());
         let ann = secret["metadata"]["annotations"].as_mapping().unwrap();
-        assert_eq!(ann.get("config.kubernetes.io/path").and_then(Value::as_str), Some("a/s.yaml"));
+        assert_eq!(
+            ann.get("config.kubernetes.io/path").and_then(Value::as_str),
+            Some("a/s.yaml")
+        );
         assert!(ann.get("note").is_none());
         assert!(out.items[1].get("imagePullSecrets").is_none());
     }

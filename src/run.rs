@@ -61,19 +61,26 @@ pub fn resolver_for(spec: &spec::Spec, root: &Path, opts: &SourceOptions) -> Res
         spec_key_files: spec.age_key_file.iter().map(|p| root.join(p)).collect(),
         interactive: opts.interactive,
     };
-    Ok(Resolver::new(root, opts.allow_path_outside_root)?.with_decoder(Box::new(EncryptedFiles {
-        identities: Rc::new(Identities::new(discovery)),
-    })))
+    Ok(
+        Resolver::new(root, opts.allow_path_outside_root)?.with_decoder(Box::new(EncryptedFiles {
+            identities: Rc::new(Identities::new(discovery)),
+        })),
+    )
 }
 
 /// Parses every `RegistryCredentials` document of a spec file; relative
 /// credential paths resolve against the file's directory.
 pub fn load_spec_file(path: &Path, root: Option<&Path>, opts: &SourceOptions) -> Result<Vec<Job>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read spec file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read spec file {}", path.display()))?;
     let docs = yaml::load_stream(&text, &path.display().to_string())?;
     let dir = match root {
         Some(r) => r.to_path_buf(),
-        None => path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+        None => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
     };
     let docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
     if docs.is_empty() {
@@ -96,7 +103,11 @@ pub fn load_spec_file(path: &Path, root: Option<&Path>, opts: &SourceOptions) ->
 }
 
 fn warnings(findings: &[Finding]) -> Vec<String> {
-    findings.iter().filter(|f| f.severity != Severity::Error).map(format_finding).collect()
+    findings
+        .iter()
+        .filter(|f| f.severity != Severity::Error)
+        .map(format_finding)
+        .collect()
 }
 
 /// KRM function mode. `root` is the working directory kustomize or kpt
@@ -105,27 +116,42 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
     let rl = match krm::read(input) {
         Ok(rl) => rl,
         Err(e) => {
-            let out = krm::write(krm::DEFAULT_API_VERSION, Vec::new(), &[krm::error_finding(format!("{e:#}"))]);
+            let out = krm::write(
+                krm::DEFAULT_API_VERSION,
+                Vec::new(),
+                &[krm::error_finding(format!("{e:#}"))],
+            );
             return Outcome::failed(e, out.unwrap_or_default());
         }
     };
     let result = (|| {
         let Some(config) = &rl.function_config else {
-            bail!("functionConfig: missing: the ResourceList must carry a RegistryCredentials spec");
+            bail!(
+                "functionConfig: missing: the ResourceList must carry a RegistryCredentials spec"
+            );
         };
         let spec = spec::parse(config, "functionConfig")?;
         let resolver = resolver_for(&spec, root, &SourceOptions::default())?;
         let jobs = vec![Job { spec, resolver }];
         render::render(rl.items.clone(), &jobs)
     })();
-    match result.and_then(|out| Ok((krm::write(&rl.api_version, out.items, &out.findings)?, out.findings))) {
+    match result.and_then(|out| {
+        Ok((
+            krm::write(&rl.api_version, out.items, &out.findings)?,
+            out.findings,
+        ))
+    }) {
         Ok((stdout, findings)) => Outcome {
             stdout,
             stderr: warnings(&findings),
             code: 0,
         },
         Err(e) => {
-            let out = krm::write(&rl.api_version, rl.items, &[krm::error_finding(format!("{e:#}"))]);
+            let out = krm::write(
+                &rl.api_version,
+                rl.items,
+                &[krm::error_finding(format!("{e:#}"))],
+            );
             Outcome::failed(e, out.unwrap_or_default())
         }
     }
@@ -137,7 +163,11 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
 pub fn legacy_plugin(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
     let result = (|| {
         let cwd = std::env::current_dir()?;
-        let jobs = load_spec_file(config, Some(config_root.unwrap_or(&cwd)), &SourceOptions::default())?;
+        let jobs = load_spec_file(
+            config,
+            Some(config_root.unwrap_or(&cwd)),
+            &SourceOptions::default(),
+        )?;
         let items = parse_items(stdin, "stdin")?;
         let out = render::render(items, &jobs)?;
         Ok::<_, anyhow::Error>((yaml::stream_to_string(&out.items)?, out.findings))
@@ -173,7 +203,8 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
                 items.extend(parse_items(&read_stdin()?, "stdin")?);
             } else {
                 for file in input_files(Path::new(input))? {
-                    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
                     items.extend(parse_items(&text, &file.display().to_string())?);
                 }
             }
@@ -208,7 +239,10 @@ fn parse_items(text: &str, origin: &str) -> Result<Vec<Value>> {
         match d.value {
             Value::Null => {}
             Value::Mapping(_) => items.push(d.value),
-            _ => bail!("{origin}: line {}: a Kubernetes resource must be a mapping", d.line),
+            _ => bail!(
+                "{origin}: line {}: a Kubernetes resource must be a mapping",
+                d.line
+            ),
         }
     }
     Ok(items)
@@ -222,11 +256,16 @@ fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read directory {}", dir.display()))? {
+        for entry in std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+        {
             let p = entry?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
+            } else if p
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            {
                 files.push(p);
             }
         }
@@ -253,7 +292,8 @@ fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
     }
     for (path, text) in planned {
         let parent = path.parent().unwrap_or(dir);
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())

@@ -70,7 +70,9 @@ impl Resolver {
                 let content = self.read(path, field)?;
                 match key {
                     Some(key) => keypath::extract(&content, key, &field_of_key(field), path),
-                    None => Ok(Zeroizing::new(content.trim_end_matches(['\n', '\r']).to_string())),
+                    None => Ok(Zeroizing::new(
+                        content.trim_end_matches(['\n', '\r']).to_string(),
+                    )),
                 }
             }
         }
@@ -96,7 +98,10 @@ impl Resolver {
         );
         let mut plain = None;
         for d in &self.decoders {
-            if let Some(p) = d.decode(path, &bytes).with_context(|| format!("{field}: {path}"))? {
+            if let Some(p) = d
+                .decode(path, &bytes)
+                .with_context(|| format!("{field}: {path}"))?
+            {
                 plain = Some(p);
                 break;
             }
@@ -117,10 +122,16 @@ impl Resolver {
         let p = Path::new(path);
         if !self.allow_outside_root {
             if p.is_absolute() {
-                bail!("{field}: absolute path {path} is outside the credentials root {} (pass --allow-path-outside-root to permit it)", self.root.display());
+                bail!(
+                    "{field}: absolute path {path} is outside the credentials root {} (pass --allow-path-outside-root to permit it)",
+                    self.root.display()
+                );
             }
             if p.components().any(|c| c == Component::ParentDir) {
-                bail!("{field}: path {path} uses '..' to leave the credentials root {} (pass --allow-path-outside-root to permit it)", self.root.display());
+                bail!(
+                    "{field}: path {path} uses '..' to leave the credentials root {} (pass --allow-path-outside-root to permit it)",
+                    self.root.display()
+                );
             }
         }
         let joined = self.root.join(p);
@@ -128,7 +139,10 @@ impl Resolver {
             .canonicalize()
             .with_context(|| format!("{field}: cannot read {path}"))?;
         if !self.allow_outside_root && !real.starts_with(&self.root) {
-            bail!("{field}: {path} resolves (through a symlink) outside the credentials root {} (pass --allow-path-outside-root to permit it)", self.root.display());
+            bail!(
+                "{field}: {path} resolves (through a symlink) outside the credentials root {} (pass --allow-path-outside-root to permit it)",
+                self.root.display()
+            );
         }
         Ok(real)
     }
@@ -155,7 +169,11 @@ mod tests {
     }
 
     fn tmp() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("regcred-src-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let d = std::env::temp_dir().join(format!(
+            "regcred-src-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(d.join("root/creds")).unwrap();
         std::fs::write(d.join("root/creds/pw"), "hunter2\n").unwrap();
@@ -170,14 +188,40 @@ mod tests {
         let r = Resolver::new(&d.join("root"), false)
             .unwrap()
             .with_env(Box::new(|n| (n == "P").then(|| "from-env".to_string())));
-        let lit = ValueSource::Literal { value: "x".into(), field: "f".into() };
+        let lit = ValueSource::Literal {
+            value: "x".into(),
+            field: "f".into(),
+        };
         assert_eq!(*r.resolve(&lit).unwrap(), "x");
-        assert_eq!(*r.resolve(&ValueSource::Env { name: "P".into(), field: "f".into() }).unwrap(), "from-env");
-        let e = r.resolve(&ValueSource::Env { name: "Q".into(), field: "spec.x.env".into() }).unwrap_err();
-        assert!(e.to_string().contains("spec.x.env: environment variable Q is not set"));
+        assert_eq!(
+            *r.resolve(&ValueSource::Env {
+                name: "P".into(),
+                field: "f".into()
+            })
+            .unwrap(),
+            "from-env"
+        );
+        let e = r
+            .resolve(&ValueSource::Env {
+                name: "Q".into(),
+                field: "spec.x.env".into(),
+            })
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("spec.x.env: environment variable Q is not set")
+        );
         assert_eq!(*r.resolve(&file("creds/pw", None)).unwrap(), "hunter2");
-        assert_eq!(*r.resolve(&file("creds/c.yaml", Some("tokens.ghcr"))).unwrap(), "tok");
-        let e = format!("{:#}", r.resolve(&file("creds/c.yaml", Some("tokens.x"))).unwrap_err());
+        assert_eq!(
+            *r.resolve(&file("creds/c.yaml", Some("tokens.ghcr")))
+                .unwrap(),
+            "tok"
+        );
+        let e = format!(
+            "{:#}",
+            r.resolve(&file("creds/c.yaml", Some("tokens.x")))
+                .unwrap_err()
+        );
         assert!(e.contains("spec.registries[0].password.key"), "{e}");
     }
 
@@ -189,7 +233,11 @@ mod tests {
         let abs = d.join("outside").display().to_string();
         for p in ["../outside", abs.as_str(), "link"] {
             let e = format!("{:#}", r.resolve(&file(p, None)).unwrap_err());
-            assert!(e.contains("outside the credentials root") || e.contains("leave the credentials root"), "{p}: {e}");
+            assert!(
+                e.contains("outside the credentials root")
+                    || e.contains("leave the credentials root"),
+                "{p}: {e}"
+            );
             assert!(!e.contains("CANARY"));
         }
         let r = Resolver::new(&d.join("root"), true).unwrap();

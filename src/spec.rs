@@ -35,6 +35,8 @@ pub struct Spec {
 }
 
 /// One entry of `spec.registries`.
+// A spec holds a handful of these; boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Registry {
     /// Credentials for one server.
@@ -53,9 +55,19 @@ pub enum Registry {
 /// Where a credential value comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSource {
-    Literal { value: String, field: String },
-    Env { name: String, field: String },
-    File { path: String, key: Option<String>, field: String },
+    Literal {
+        value: String,
+        field: String,
+    },
+    Env {
+        name: String,
+        field: String,
+    },
+    File {
+        path: String,
+        key: Option<String>,
+        field: String,
+    },
 }
 
 impl ValueSource {
@@ -128,7 +140,10 @@ impl<'a> Fields<'a> {
 
     pub(crate) fn string(&self, key: &str) -> Result<Option<String>> {
         self.get(key)
-            .map(|v| scalar_string(v).ok_or_else(|| anyhow::anyhow!("{}: must be a string", self.path(key))))
+            .map(|v| {
+                scalar_string(v)
+                    .ok_or_else(|| anyhow::anyhow!("{}: must be a string", self.path(key)))
+            })
             .transpose()
     }
 
@@ -141,7 +156,9 @@ impl<'a> Fields<'a> {
     }
 
     fn string_list(&self, key: &str) -> Result<Option<Vec<String>>> {
-        let Some(v) = self.get(key) else { return Ok(None) };
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
         let Some(seq) = v.as_sequence() else {
             bail!("{}: must be a list of strings", self.path(key));
         };
@@ -156,7 +173,9 @@ impl<'a> Fields<'a> {
     }
 
     fn string_map(&self, key: &str) -> Result<Vec<(String, String)>> {
-        let Some(v) = self.get(key) else { return Ok(Vec::new()) };
+        let Some(v) = self.get(key) else {
+            return Ok(Vec::new());
+        };
         string_map(v, &self.path(key))
     }
 }
@@ -177,8 +196,10 @@ pub(crate) fn string_map(v: &Value, path: &str) -> Result<Vec<(String, String)>>
     };
     map.iter()
         .map(|(k, v)| {
-            let k = yaml::as_str(k).ok_or_else(|| anyhow::anyhow!("{path}: keys must be strings"))?;
-            let v = scalar_string(v).ok_or_else(|| anyhow::anyhow!("{path}.{k}: must be a string"))?;
+            let k =
+                yaml::as_str(k).ok_or_else(|| anyhow::anyhow!("{path}: keys must be strings"))?;
+            let v =
+                scalar_string(v).ok_or_else(|| anyhow::anyhow!("{path}.{k}: must be a string"))?;
             Ok((k.to_string(), v))
         })
         .collect()
@@ -213,7 +234,15 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
     let spec = Fields::new(
         spec_value,
         "spec",
-        &["secretName", "registries", "namespaces", "serviceAccounts", "secret", "serviceAccount", "decryption"],
+        &[
+            "secretName",
+            "registries",
+            "namespaces",
+            "serviceAccounts",
+            "secret",
+            "serviceAccount",
+            "decryption",
+        ],
     )?;
 
     let secret_name = match spec.string("secretName")? {
@@ -269,14 +298,28 @@ fn parse_registries(spec: &Fields) -> Result<Vec<Registry>> {
 }
 
 fn parse_registry(item: &Value, field: &str) -> Result<Registry> {
-    let f = Fields::new(item, field, &["server", "username", "password", "email", "auth", "dockerConfig"])?;
+    let f = Fields::new(
+        item,
+        field,
+        &[
+            "server",
+            "username",
+            "password",
+            "email",
+            "auth",
+            "dockerConfig",
+        ],
+    )?;
     if let Some(dc) = f.get("dockerConfig") {
         if f.get("server").is_some() || f.get("username").is_some() || f.get("password").is_some() {
             bail!("{field}: dockerConfig cannot be combined with server/username/password");
         }
         let source = parse_source(dc, &f.path("dockerConfig"))?;
         if !matches!(source, ValueSource::File { .. }) {
-            bail!("{}: must be a {{file: PATH}} source", f.path("dockerConfig"));
+            bail!(
+                "{}: must be a {{file: PATH}} source",
+                f.path("dockerConfig")
+            );
         }
         return Ok(Registry::DockerConfig {
             source,
@@ -287,8 +330,17 @@ fn parse_registry(item: &Value, field: &str) -> Result<Registry> {
         bail!("{}: required (or use dockerConfig)", f.path("server"));
     };
     names::check_server(&server, &f.path("server"))?;
-    let opt = |key: &str| f.get(key).map(|v| parse_source(v, &f.path(key))).transpose();
-    let (username, password, email, auth) = (opt("username")?, opt("password")?, opt("email")?, opt("auth")?);
+    let opt = |key: &str| {
+        f.get(key)
+            .map(|v| parse_source(v, &f.path(key)))
+            .transpose()
+    };
+    let (username, password, email, auth) = (
+        opt("username")?,
+        opt("password")?,
+        opt("email")?,
+        opt("auth")?,
+    );
     if auth.is_none() && (username.is_none() || password.is_none()) {
         bail!("{field}: username and password are required (or a precomputed auth)");
     }
@@ -310,8 +362,11 @@ pub fn parse_source(v: &Value, field: &str) -> Result<ValueSource> {
             field: field.to_string(),
         });
     }
-    let f = Fields::new(v, field, &["env", "file", "key"])
-        .map_err(|e| e.context(format!("{field}: must be a string, {{env: NAME}} or {{file: PATH}}")))?;
+    let f = Fields::new(v, field, &["env", "file", "key"]).map_err(|e| {
+        e.context(format!(
+            "{field}: must be a string, {{env: NAME}} or {{file: PATH}}"
+        ))
+    })?;
     match (f.string("env")?, f.string("file")?, f.string("key")?) {
         (Some(name), None, None) if !name.is_empty() => Ok(ValueSource::Env {
             name,
@@ -340,7 +395,11 @@ fn patterns(list: Vec<String>, field: &str) -> Result<Vec<Pattern>> {
 
 fn parse_namespaces(v: Option<&Value>) -> Result<NamespaceTargets> {
     let empty = Value::Mapping(Mapping::new());
-    let f = Fields::new(v.unwrap_or(&empty), "spec.namespaces", &["include", "exclude", "names", "selector"])?;
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.namespaces",
+        &["include", "exclude", "names", "selector"],
+    )?;
     let include = f.string_list("include")?;
     let names = f.string_list("names")?.unwrap_or_default();
     for (i, n) in names.iter().enumerate() {
@@ -348,8 +407,14 @@ fn parse_namespaces(v: Option<&Value>) -> Result<NamespaceTargets> {
     }
     Ok(NamespaceTargets {
         include_explicit: include.is_some(),
-        include: patterns(include.unwrap_or_else(|| vec!["*".into()]), &f.path("include"))?,
-        exclude: patterns(f.string_list("exclude")?.unwrap_or_default(), &f.path("exclude"))?,
+        include: patterns(
+            include.unwrap_or_else(|| vec!["*".into()]),
+            &f.path("include"),
+        )?,
+        exclude: patterns(
+            f.string_list("exclude")?.unwrap_or_default(),
+            &f.path("exclude"),
+        )?,
         names,
         selector: f
             .get("selector")
@@ -366,7 +431,8 @@ fn parse_service_accounts(v: Option<&Value>) -> Result<ServiceAccountTargets> {
         &["include", "exclude", "createMissing"],
     )?;
     let include = patterns(
-        f.string_list("include")?.unwrap_or_else(|| vec!["default".into()]),
+        f.string_list("include")?
+            .unwrap_or_else(|| vec!["default".into()]),
         &f.path("include"),
     )?;
     for p in include.iter().filter(|p| p.is_literal()) {
@@ -374,7 +440,10 @@ fn parse_service_accounts(v: Option<&Value>) -> Result<ServiceAccountTargets> {
     }
     Ok(ServiceAccountTargets {
         include,
-        exclude: patterns(f.string_list("exclude")?.unwrap_or_default(), &f.path("exclude"))?,
+        exclude: patterns(
+            f.string_list("exclude")?.unwrap_or_default(),
+            &f.path("exclude"),
+        )?,
         create_missing: f.bool("createMissing", true)?,
     })
 }
@@ -384,7 +453,11 @@ type Meta = (Vec<(String, String)>, Vec<(String, String)>);
 /// `labels` and `annotations` of `spec.secret` / `spec.serviceAccount`.
 fn parse_meta(v: Option<&Value>, path: &str, labels_allowed: bool) -> Result<Meta> {
     let empty = Value::Mapping(Mapping::new());
-    let allowed: &[&str] = if labels_allowed { &["labels", "annotations"] } else { &["annotations"] };
+    let allowed: &[&str] = if labels_allowed {
+        &["labels", "annotations"]
+    } else {
+        &["annotations"]
+    };
     let f = Fields::new(v.unwrap_or(&empty), path, allowed)?;
     let labels = f.string_map("labels")?;
     if let Some((k, _)) = labels.iter().find(|(k, _)| k == names::MANAGED_BY_LABEL) {
@@ -402,7 +475,8 @@ mod tests {
         parse(&doc, "spec.yaml")
     }
 
-    const HEAD: &str = "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata: {name: regcred}\n";
+    const HEAD: &str =
+        "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata: {name: regcred}\n";
 
     fn err(body: &str) -> String {
         format!("{:#}", load(&format!("{HEAD}{body}")).unwrap_err())
@@ -410,7 +484,10 @@ mod tests {
 
     #[test]
     fn minimal_spec_gets_defaults() {
-        let s = load(&format!("{HEAD}spec:\n  registries:\n  - {{server: r.io, username: u, password: {{env: P}}}}\n")).unwrap();
+        let s = load(&format!(
+            "{HEAD}spec:\n  registries:\n  - {{server: r.io, username: u, password: {{env: P}}}}\n"
+        ))
+        .unwrap();
         assert_eq!(s.secret_name, "regcred");
         assert_eq!(s.namespaces.include[0].as_str(), "*");
         assert_eq!(s.service_accounts.include[0].as_str(), "default");
@@ -420,8 +497,13 @@ mod tests {
     #[test]
     fn unknown_fields_are_named_with_their_path() {
         let e = err("spec:\n  registries:\n  - {server: r.io, username: u, passwrod: x}\n");
-        assert!(e.contains("spec.registries[0]: unknown field `passwrod`"), "{e}");
-        let e = err("spec:\n  registries: [{server: r.io, username: u, password: x}]\n  namespace: {}\n");
+        assert!(
+            e.contains("spec.registries[0]: unknown field `passwrod`"),
+            "{e}"
+        );
+        let e = err(
+            "spec:\n  registries: [{server: r.io, username: u, password: x}]\n  namespace: {}\n",
+        );
         assert!(e.contains("spec: unknown field `namespace`"), "{e}");
     }
 
@@ -434,19 +516,36 @@ mod tests {
         assert!(e.contains("spec.registries: must list at least one"), "{e}");
         let e = err("spec:\n  registries: [{server: 'a b', username: u, password: p}]\n");
         assert!(e.contains("spec.registries[0].server"), "{e}");
-        let e = err("spec:\n  registries:\n  - {server: r.io, username: u, password: p}\n  - {server: r.io, username: u, password: p}\n");
-        assert!(e.contains("spec.registries[1].server: duplicate server"), "{e}");
-        let e = err("spec:\n  secretName: Bad_Name\n  registries: [{server: r.io, username: u, password: p}]\n");
+        let e = err(
+            "spec:\n  registries:\n  - {server: r.io, username: u, password: p}\n  - {server: r.io, username: u, password: p}\n",
+        );
+        assert!(
+            e.contains("spec.registries[1].server: duplicate server"),
+            "{e}"
+        );
+        let e = err(
+            "spec:\n  secretName: Bad_Name\n  registries: [{server: r.io, username: u, password: p}]\n",
+        );
         assert!(e.contains("spec.secretName"), "{e}");
-        let e = err("spec:\n  registries: [{server: r.io, username: u, password: p}]\n  namespaces: {names: [Team_A]}\n");
+        let e = err(
+            "spec:\n  registries: [{server: r.io, username: u, password: p}]\n  namespaces: {names: [Team_A]}\n",
+        );
         assert!(e.contains("spec.namespaces.names[0]"), "{e}");
-        let e = err("spec:\n  registries: [{server: r.io, username: u, password: {env: A, file: b}}]\n");
-        assert!(e.contains("spec.registries[0].password: exactly one of env or file"), "{e}");
+        let e = err(
+            "spec:\n  registries: [{server: r.io, username: u, password: {env: A, file: b}}]\n",
+        );
+        assert!(
+            e.contains("spec.registries[0].password: exactly one of env or file"),
+            "{e}"
+        );
     }
 
     #[test]
     fn wrong_kind_is_rejected() {
-        let doc = yaml::load_stream("apiVersion: v1\nkind: ConfigMap\n", "t").unwrap().remove(0).value;
+        let doc = yaml::load_stream("apiVersion: v1\nkind: ConfigMap\n", "t")
+            .unwrap()
+            .remove(0)
+            .value;
         let e = format!("{:#}", parse(&doc, "x.yaml").unwrap_err());
         assert!(e.contains("x.yaml") && e.contains("apiVersion/kind"), "{e}");
     }

@@ -85,7 +85,10 @@ impl LabelSelector {
                 bail!("{}: must be a list", f.path("matchExpressions"));
             };
             for (i, e) in seq.iter().enumerate() {
-                expressions.push(Requirement::parse(e, &format!("{}[{i}]", f.path("matchExpressions")))?);
+                expressions.push(Requirement::parse(
+                    e,
+                    &format!("{}[{i}]", f.path("matchExpressions")),
+                )?);
             }
         }
         Ok(LabelSelector {
@@ -123,7 +126,10 @@ impl Requirement {
             Some("NotIn") => Operator::NotIn,
             Some("Exists") => Operator::Exists,
             Some("DoesNotExist") => Operator::DoesNotExist,
-            _ => bail!("{}: must be one of In, NotIn, Exists, DoesNotExist", f.path("operator")),
+            _ => bail!(
+                "{}: must be one of In, NotIn, Exists, DoesNotExist",
+                f.path("operator")
+            ),
         };
         let values = match f.get("values").and_then(Value::as_sequence) {
             Some(seq) => seq.iter().filter_map(scalar_string).collect(),
@@ -134,7 +140,11 @@ impl Requirement {
             bail!(
                 "{}: {} values for operator {op:?}",
                 f.path("values"),
-                if needs_values { "requires" } else { "must not have" }
+                if needs_values {
+                    "requires"
+                } else {
+                    "must not have"
+                }
             );
         }
         Ok(Requirement { key, op, values })
@@ -169,7 +179,9 @@ impl std::fmt::Display for SkipReason {
             SkipReason::OptOut => write!(f, "opt-out annotation {SKIP_ANNOTATION}"),
             SkipReason::NotIncluded => write!(f, "matches no include pattern"),
             SkipReason::Excluded(p) => write!(f, "excluded by pattern {p:?}"),
-            SkipReason::DefaultExclude => write!(f, "excluded by default (list it under names to target it)"),
+            SkipReason::DefaultExclude => {
+                write!(f, "excluded by default (list it under names to target it)")
+            }
             SkipReason::Selector => write!(f, "labels do not match the selector"),
         }
     }
@@ -220,7 +232,11 @@ pub fn select_namespaces(rules: &NamespaceTargets, inventory: &Inventory) -> Sel
     sel
 }
 
-fn pattern_verdict(rules: &NamespaceTargets, name: &str, info: &NamespaceInfo) -> Result<(), SkipReason> {
+fn pattern_verdict(
+    rules: &NamespaceTargets,
+    name: &str,
+    info: &NamespaceInfo,
+) -> Result<(), SkipReason> {
     if info.skip {
         return Err(SkipReason::OptOut);
     }
@@ -259,19 +275,28 @@ pub fn labels_of(obj: &Value) -> Mapping {
 
 /// `metadata.name` as a string.
 pub fn name_of(obj: &Value) -> Option<&str> {
-    obj.get("metadata").and_then(|m| m.get("name")).and_then(yaml::as_str)
+    obj.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(yaml::as_str)
 }
 
 /// `metadata.namespace` as a string.
 pub fn namespace_of(obj: &Value) -> Option<&str> {
-    obj.get("metadata").and_then(|m| m.get("namespace")).and_then(yaml::as_str)
+    obj.get("metadata")
+        .and_then(|m| m.get("namespace"))
+        .and_then(yaml::as_str)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rules(include: &[&str], exclude: &[&str], names: &[&str], selector: Option<&str>) -> NamespaceTargets {
+    fn rules(
+        include: &[&str],
+        exclude: &[&str],
+        names: &[&str],
+        selector: Option<&str>,
+    ) -> NamespaceTargets {
         let pats = |l: &[&str]| l.iter().map(|p| Pattern::new(p, "f").unwrap()).collect();
         NamespaceTargets {
             include: pats(include),
@@ -288,26 +313,64 @@ mod tests {
         entries
             .iter()
             .map(|(name, labels, skip)| {
-                let labels = labels.map(|l| yaml::load_stream(l, "t").unwrap()[0].value.as_mapping().unwrap().clone());
-                (name.to_string(), NamespaceInfo { labels, skip: *skip })
+                let labels = labels.map(|l| {
+                    yaml::load_stream(l, "t").unwrap()[0]
+                        .value
+                        .as_mapping()
+                        .unwrap()
+                        .clone()
+                });
+                (
+                    name.to_string(),
+                    NamespaceInfo {
+                        labels,
+                        skip: *skip,
+                    },
+                )
             })
             .collect()
     }
 
     #[test]
     fn globs_excludes_and_default_excludes() {
-        let inv = inventory(&[("team-a", None, false), ("team-b", None, false), ("sandbox-1", None, false), ("kube-system", None, false), ("other", None, false)]);
-        let sel = select_namespaces(&rules(&["team-*", "sandbox-*", "kube-*"], &["sandbox-*"], &[], None), &inv);
+        let inv = inventory(&[
+            ("team-a", None, false),
+            ("team-b", None, false),
+            ("sandbox-1", None, false),
+            ("kube-system", None, false),
+            ("other", None, false),
+        ]);
+        let sel = select_namespaces(
+            &rules(
+                &["team-*", "sandbox-*", "kube-*"],
+                &["sandbox-*"],
+                &[],
+                None,
+            ),
+            &inv,
+        );
         assert_eq!(sel.targets, ["team-a", "team-b"]);
-        assert!(sel.skipped.contains(&("kube-system".into(), SkipReason::DefaultExclude)));
-        assert!(sel.skipped.contains(&("sandbox-1".into(), SkipReason::Excluded("sandbox-*".into()))));
-        assert!(sel.skipped.contains(&("other".into(), SkipReason::NotIncluded)));
+        assert!(
+            sel.skipped
+                .contains(&("kube-system".into(), SkipReason::DefaultExclude))
+        );
+        assert!(
+            sel.skipped
+                .contains(&("sandbox-1".into(), SkipReason::Excluded("sandbox-*".into())))
+        );
+        assert!(
+            sel.skipped
+                .contains(&("other".into(), SkipReason::NotIncluded))
+        );
     }
 
     #[test]
     fn names_are_targeted_even_when_absent_or_default_excluded_but_not_when_opted_out() {
         let inv = inventory(&[("kube-system", None, false), ("quiet", None, true)]);
-        let sel = select_namespaces(&rules(&["*"], &[], &["kube-system", "istio-system", "quiet"], None), &inv);
+        let sel = select_namespaces(
+            &rules(&["*"], &[], &["kube-system", "istio-system", "quiet"], None),
+            &inv,
+        );
         assert_eq!(sel.targets, ["istio-system", "kube-system"]);
         assert_eq!(sel.skipped, [("quiet".to_string(), SkipReason::OptOut)]);
     }
@@ -322,11 +385,26 @@ mod tests {
         ]);
         let cases = [
             ("matchLabels: {pull: enabled}", vec!["a"]),
-            ("matchExpressions: [{key: tier, operator: In, values: [web, db]}]", vec!["a", "b"]),
-            ("matchExpressions: [{key: tier, operator: NotIn, values: [web]}]", vec!["b", "c"]),
-            ("matchExpressions: [{key: tier, operator: Exists}]", vec!["a", "b"]),
-            ("matchExpressions: [{key: tier, operator: DoesNotExist}]", vec!["c"]),
-            ("{matchLabels: {tier: web}, matchExpressions: [{key: pull, operator: Exists}]}", vec!["a"]),
+            (
+                "matchExpressions: [{key: tier, operator: In, values: [web, db]}]",
+                vec!["a", "b"],
+            ),
+            (
+                "matchExpressions: [{key: tier, operator: NotIn, values: [web]}]",
+                vec!["b", "c"],
+            ),
+            (
+                "matchExpressions: [{key: tier, operator: Exists}]",
+                vec!["a", "b"],
+            ),
+            (
+                "matchExpressions: [{key: tier, operator: DoesNotExist}]",
+                vec!["c"],
+            ),
+            (
+                "{matchLabels: {tier: web}, matchExpressions: [{key: pull, operator: Exists}]}",
+                vec!["a"],
+            ),
         ];
         for (selector, expected) in cases {
             let sel = select_namespaces(&rules(&["*"], &[], &[], Some(selector)), &inv);
@@ -336,16 +414,36 @@ mod tests {
 
     #[test]
     fn invalid_selector_operator_names_the_field() {
-        let v = yaml::load_stream("matchExpressions: [{key: a, operator: Has}]", "t").unwrap().remove(0).value;
-        let e = LabelSelector::parse(&v, "spec.namespaces.selector").unwrap_err().to_string();
-        assert!(e.starts_with("spec.namespaces.selector.matchExpressions[0].operator"), "{e}");
+        let v = yaml::load_stream("matchExpressions: [{key: a, operator: Has}]", "t")
+            .unwrap()
+            .remove(0)
+            .value;
+        let e = LabelSelector::parse(&v, "spec.namespaces.selector")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("spec.namespaces.selector.matchExpressions[0].operator"),
+            "{e}"
+        );
     }
 
     #[test]
     fn service_account_patterns() {
-        let p = |l: &[&str]| l.iter().map(|s| Pattern::new(s, "f").unwrap()).collect::<Vec<_>>();
-        assert!(service_account_selected(&p(&["*"]), &p(&["builder"]), "default"));
-        assert!(!service_account_selected(&p(&["*"]), &p(&["builder"]), "builder"));
+        let p = |l: &[&str]| {
+            l.iter()
+                .map(|s| Pattern::new(s, "f").unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert!(service_account_selected(
+            &p(&["*"]),
+            &p(&["builder"]),
+            "default"
+        ));
+        assert!(!service_account_selected(
+            &p(&["*"]),
+            &p(&["builder"]),
+            "builder"
+        ));
         assert!(!service_account_selected(&p(&["default"]), &[], "app"));
         assert!(Pattern::new("default", "f").unwrap().is_literal());
         assert!(!Pattern::new("app-*", "f").unwrap().is_literal());

@@ -23,7 +23,10 @@ fn env() -> &'static Environment<'static> {
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         for (name, source) in [
             (SECRET, include_str!("../templates/secret.yaml.j2")),
-            (SERVICE_ACCOUNT, include_str!("../templates/serviceaccount.yaml.j2")),
+            (
+                SERVICE_ACCOUNT,
+                include_str!("../templates/serviceaccount.yaml.j2"),
+            ),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("embedded template {name} is invalid: {e}"));
@@ -54,19 +57,35 @@ pub struct ServiceAccountContext<'a> {
 
 /// Renders `template` and returns the single object it produced, after
 /// checking its kind, name and namespace.
-pub fn render(template: &str, ctx: impl Serialize, kind: &str, name: &str, namespace: &str) -> Result<Value> {
+pub fn render(
+    template: &str,
+    ctx: impl Serialize,
+    kind: &str,
+    name: &str,
+    namespace: &str,
+) -> Result<Value> {
     let text = env()
         .get_template(template)
         .and_then(|t| t.render(minijinja::value::Serde(&ctx)))
         .map_err(|e| anyhow!("template {template}, line {}: {e}", e.line().unwrap_or(0)))?;
     let mut docs = yaml::load_stream(&text, &format!("output of template {template}"))?;
     if docs.len() != 1 {
-        bail!("template {template} produced {} documents, expected 1", docs.len());
+        bail!(
+            "template {template} produced {} documents, expected 1",
+            docs.len()
+        );
     }
     let value = docs.remove(0).value;
     let got_kind = value.get("kind").and_then(yaml::as_str);
-    if got_kind != Some(kind) || name_of(&value) != Some(name) || namespace_of(&value) != Some(namespace) {
-        bail!("template {template} produced {got_kind:?} {:?}/{:?}, expected {kind} {namespace}/{name}", namespace_of(&value), name_of(&value));
+    if got_kind != Some(kind)
+        || name_of(&value) != Some(name)
+        || namespace_of(&value) != Some(namespace)
+    {
+        bail!(
+            "template {template} produced {got_kind:?} {:?}/{:?}, expected {kind} {namespace}/{name}",
+            namespace_of(&value),
+            name_of(&value)
+        );
     }
     Ok(value)
 }

@@ -193,7 +193,11 @@ fn scalar(
             return match t.suffix.as_str() {
                 "str" | "binary" | "timestamp" => Ok(Value::String(text)),
                 "null" => Ok(Value::Null),
-                "bool" | "int" | "float" => resolve_plain(text.clone())
+                "float" => resolve_plain(text.clone())
+                    .and_then(|v| v.as_f64())
+                    .map(|f| Value::Number(Number::from(f)))
+                    .ok_or_else(|| pos_err(mark, "value is not a valid !!float")),
+                "bool" | "int" => resolve_plain(text.clone())
                     .filter(|v| !matches!(v, Value::String(_) | Value::Tagged(_)))
                     .ok_or_else(|| pos_err(mark, format!("value is not a valid !!{}", t.suffix))),
                 other => Err(pos_err(mark, format!("unsupported tag !!{other}"))),
@@ -237,7 +241,10 @@ fn resolve_plain(text: String) -> Option<Value> {
         return None;
     }
     if is_simple_float(&text) {
-        return text.parse::<f64>().ok().map(|f| Value::Number(Number::from(f)));
+        return text
+            .parse::<f64>()
+            .ok()
+            .map(|f| Value::Number(Number::from(f)));
     }
     if plain_is_safe(&text) {
         return Some(Value::String(text));
@@ -263,7 +270,8 @@ fn is_simple_float(s: &str) -> bool {
         return false;
     };
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    let exp_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    // YAML 1.1 needs a sign in the exponent (`1.0e+3`); `1.0e3` is a string there.
+    let exp_ok = exponent.is_none_or(|e| e.starts_with(['-', '+']) && digits(&e[1..]));
     digits(int) && (int == "0" || !int.starts_with('0')) && digits(frac) && exp_ok
 }
 
@@ -342,7 +350,7 @@ fn emit_node(out: &mut String, value: &Value, indent: usize, inline: bool) -> Re
             }
         }
         Value::Tagged(t) if !is_raw_plain(t) && is_block_collection(&t.value) => {
-            write!(out, "{}\n", t.tag)?;
+            writeln!(out, "{}", t.tag)?;
             emit_node(out, &t.value, indent, false)?;
         }
         scalar => {
@@ -369,8 +377,12 @@ fn emit_child(out: &mut String, v: &Value, key_indent: usize, child_indent: usiz
             emit_node(out, v, key_indent, false)
         }
         Value::Tagged(t) if !is_raw_plain(t) && is_block_collection(&t.value) => {
-            write!(out, " {}\n", t.tag)?;
-            let indent = if t.value.is_sequence() { key_indent } else { child_indent };
+            writeln!(out, " {}", t.tag)?;
+            let indent = if t.value.is_sequence() {
+                key_indent
+            } else {
+                child_indent
+            };
             emit_node(out, &t.value, indent, false)
         }
         _ => {
@@ -416,10 +428,32 @@ fn number_text(n: &Number) -> String {
             return ".nan".into();
         }
         if f.is_infinite() {
-            return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+            return if f > 0.0 {
+                ".inf".into()
+            } else {
+                "-.inf".into()
+            };
         }
+        // Both YAML versions read a float only with a dot and, in YAML 1.1,
+        // a signed exponent: 1e300 must be written 1.0e+300.
         let s = format!("{f:?}");
-        return if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") };
+        return match s.split_once('e') {
+            Some((m, e)) => {
+                let m = if m.contains('.') {
+                    m.to_string()
+                } else {
+                    format!("{m}.0")
+                };
+                let e = if e.starts_with('-') {
+                    e.to_string()
+                } else {
+                    format!("+{e}")
+                };
+                format!("{m}e{e}")
+            }
+            None if s.contains('.') => s,
+            None => format!("{s}.0"),
+        };
     }
     n.to_string()
 }
@@ -440,7 +474,8 @@ fn string_text(s: &str, indent: usize, is_key: bool) -> String {
 fn literal_block_fits(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with([' ', '\t', '\n'])
-        && s.chars().all(|c| c == '\n' || c == '\t' || !needs_escape(c))
+        && s.chars()
+            .all(|c| c == '\n' || c == '\t' || !needs_escape(c))
 }
 
 fn literal_block(s: &str, indent: usize) -> String {
@@ -503,7 +538,19 @@ mod tests {
     #[test]
     fn ambiguous_plain_scalars_are_written_back_verbatim() {
         let src = "a: 0755\nb: yes\nc: 1_000\nd: 2024-01-01\ne: 0x1F\nf: 1e3\ng: ~\n";
-        assert_eq!(roundtrip(src), "a: 0755\nb: yes\nc: 1_000\nd: 2024-01-01\ne: 0x1F\nf: 1e3\ng: null\n");
+        assert_eq!(
+            roundtrip(src),
+            "a: 0755\nb: yes\nc: 1_000\nd: 2024-01-01\ne: 0x1F\nf: 1e3\ng: null\n"
+        );
+    }
+
+    #[test]
+    fn floats_are_written_so_both_yaml_versions_read_floats() {
+        let src = "a: 1.5\nb: 1.0e+300\nc: 3.0e8\nd: !!float 1\ne: 1.0e-7\n";
+        assert_eq!(
+            roundtrip(src),
+            "a: 1.5\nb: 1.0e+300\nc: 3.0e8\nd: 1.0\ne: 1.0e-7\n"
+        );
     }
 
     #[test]
@@ -529,12 +576,17 @@ mod tests {
     #[test]
     fn block_layout_matches_kubectl_style() {
         let src = "a:\n  b:\n  - x: 1\n    y: [2]\n  - - z\n  c: {}\n";
-        assert_eq!(roundtrip(src), "a:\n  b:\n  - x: 1\n    y:\n    - 2\n  - - z\n  c: {}\n");
+        assert_eq!(
+            roundtrip(src),
+            "a:\n  b:\n  - x: 1\n    y:\n    - 2\n  - - z\n  c: {}\n"
+        );
     }
 
     #[test]
     fn errors_name_line_and_column_but_not_content() {
-        let err = load_stream("a: 1\nb: [secretvalue\n", "f.yaml").unwrap_err().to_string();
+        let err = load_stream("a: 1\nb: [secretvalue\n", "f.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("f.yaml: invalid YAML: line"), "{err}");
         assert!(!err.contains("secretvalue"), "{err}");
     }

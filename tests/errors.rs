@@ -183,23 +183,41 @@ fn workspace(case: &Case) -> TempDir {
     let t = TempDir::new("errors");
     t.write("outside.txt", &format!("{CANARY}\n"));
     t.write("w/creds/pw", &format!("{CANARY}\n"));
-    t.write("w/creds/tokens.json", &format!("{{\"tokens\": {{\"ghcr\": \"{CANARY}\"}}}}"));
+    t.write(
+        "w/creds/tokens.json",
+        &format!("{{\"tokens\": {{\"ghcr\": \"{CANARY}\"}}}}"),
+    );
     t.write(
         "w/creds/config.json",
         &format!("{{\"auths\": {{\"canary.example.com\": {{\"username\": \"u\", \"password\": \"{CANARY}\"}}}}}}"),
     );
-    std::os::unix::fs::symlink(t.path().join("outside.txt"), t.path().join("w/creds/link")).unwrap();
+    std::os::unix::fs::symlink(t.path().join("outside.txt"), t.path().join("w/creds/link"))
+        .unwrap();
     t.write("w/regcred.yaml", &case.spec);
     t.write("w/app.yaml", case.input);
     t
 }
 
 fn check(case: &Case, mode: &str, out: &common::Out) {
-    assert_eq!(out.code, 1, "[{}/{mode}] expected exit 1, stderr:\n{}", case.name, out.stderr);
+    assert_eq!(
+        out.code, 1,
+        "[{}/{mode}] expected exit 1, stderr:\n{}",
+        case.name, out.stderr
+    );
     for needle in case.expect {
-        assert!(out.stderr.contains(needle), "[{}/{mode}] stderr lacks {needle:?}:\n{}", case.name, out.stderr);
+        assert!(
+            out.stderr.contains(needle),
+            "[{}/{mode}] stderr lacks {needle:?}:\n{}",
+            case.name,
+            out.stderr
+        );
     }
-    assert!(out.stderr.starts_with("error: "), "[{}/{mode}] {}", case.name, out.stderr);
+    assert!(
+        out.stderr.starts_with("error: "),
+        "[{}/{mode}] {}",
+        case.name,
+        out.stderr
+    );
     out.assert_no_canary(CANARY);
     out.assert_no_canary(CANARY_ENV);
 }
@@ -210,17 +228,27 @@ fn render_cli_fails_closed_on_every_error() {
         let t = workspace(&case);
         let w = t.path().join("w");
         let out = run(
-            regcred().current_dir(&w).env("CANARY_PW", CANARY_ENV).args(["render", "-f", "regcred.yaml", "app.yaml"]),
+            regcred()
+                .current_dir(&w)
+                .env("CANARY_PW", CANARY_ENV)
+                .args(["render", "-f", "regcred.yaml", "app.yaml"]),
             "",
         );
         check(&case, "render", &out);
-        assert_eq!(out.stdout, "", "[{}] render wrote to stdout on error", case.name);
+        assert_eq!(
+            out.stdout, "",
+            "[{}] render wrote to stdout on error",
+            case.name
+        );
     }
 }
 
 #[test]
 fn legacy_plugin_fails_closed_on_every_error() {
-    for case in cases().into_iter().filter(|c| c.name != "invalid YAML in input") {
+    for case in cases()
+        .into_iter()
+        .filter(|c| c.name != "invalid YAML in input")
+    {
         let t = workspace(&case);
         let w = t.path().join("w");
         // kustomize passes a temporary copy of the config elsewhere.
@@ -236,9 +264,17 @@ fn legacy_plugin_fails_closed_on_every_error() {
         let mut case_expect = case.expect.to_vec();
         // Messages name the config file kustomize gave us, not regcred.yaml.
         case_expect.retain(|e| !e.starts_with("regcred.yaml"));
-        let adjusted = Case { expect: Vec::leak(case_expect), spec: String::new(), ..case };
+        let adjusted = Case {
+            expect: Vec::leak(case_expect),
+            spec: String::new(),
+            ..case
+        };
         check(&adjusted, "legacy", &out);
-        assert_eq!(out.stdout, "", "[{}] legacy plugin wrote to stdout on error", adjusted.name);
+        assert_eq!(
+            out.stdout, "",
+            "[{}] legacy plugin wrote to stdout on error",
+            adjusted.name
+        );
     }
 }
 
@@ -255,7 +291,10 @@ fn krm_function_fails_with_error_results_and_unchanged_items() {
             .map(|doc| {
                 let mut lines = doc.lines();
                 let first = lines.next().unwrap();
-                format!("- {first}\n{}", lines.map(|l| format!("  {l}\n")).collect::<String>())
+                format!(
+                    "- {first}\n{}",
+                    lines.map(|l| format!("  {l}\n")).collect::<String>()
+                )
             })
             .collect();
         let rl = format!(
@@ -266,25 +305,54 @@ fn krm_function_fails_with_error_results_and_unchanged_items() {
         let out = run(regcred().current_dir(&w).env("CANARY_PW", CANARY_ENV), &rl);
         let mut expect = case.expect.to_vec();
         expect.retain(|e| !e.starts_with("regcred.yaml"));
-        let adjusted = Case { expect: Vec::leak(expect), spec: String::new(), ..case };
+        let adjusted = Case {
+            expect: Vec::leak(expect),
+            spec: String::new(),
+            ..case
+        };
         check(&adjusted, "krm", &out);
         let docs = common::yaml12(&out.stdout);
-        assert_eq!(docs.len(), 1, "[{}] stdout must be one ResourceList", adjusted.name);
+        assert_eq!(
+            docs.len(),
+            1,
+            "[{}] stdout must be one ResourceList",
+            adjusted.name
+        );
         let rl_out = &docs[0];
         assert_eq!(rl_out["kind"], "ResourceList");
-        assert_eq!(rl_out["results"][0]["severity"], "error", "[{}]", adjusted.name);
+        assert_eq!(
+            rl_out["results"][0]["severity"], "error",
+            "[{}]",
+            adjusted.name
+        );
         let msg = rl_out["results"][0]["message"].as_str().unwrap();
-        assert!(msg.contains(adjusted.expect[0]), "[{}] result message: {msg}", adjusted.name);
+        assert!(
+            msg.contains(adjusted.expect[0]),
+            "[{}] result message: {msg}",
+            adjusted.name
+        );
         let input_items = common::yaml12(adjusted.input);
-        assert_eq!(rl_out["items"].as_array().unwrap(), &input_items, "[{}] items must come back unchanged", adjusted.name);
+        assert_eq!(
+            rl_out["items"].as_array().unwrap(),
+            &input_items,
+            "[{}] items must come back unchanged",
+            adjusted.name
+        );
     }
 }
 
 #[test]
 fn krm_function_rejects_a_missing_function_config_and_garbage() {
-    let out = run(&mut regcred(), "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n");
+    let out = run(
+        &mut regcred(),
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n",
+    );
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("functionConfig: missing"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("functionConfig: missing"),
+        "{}",
+        out.stderr
+    );
     let out = run(&mut regcred(), "kind: ResourceList\nitems: [\n");
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("invalid YAML: line"), "{}", out.stderr);
@@ -296,7 +364,10 @@ fn krm_function_rejects_a_missing_function_config_and_garbage() {
 fn allow_path_outside_root_lets_the_cli_read_elsewhere() {
     let case = Case {
         name: "outside allowed",
-        spec: spec_with("  - server: x.io\n    username: u\n    password: {file: ../outside.txt}\n", ""),
+        spec: spec_with(
+            "  - server: x.io\n    username: u\n    password: {file: ../outside.txt}\n",
+            "",
+        ),
         input: APP,
         expect: &[],
     };
@@ -306,7 +377,13 @@ fn allow_path_outside_root_lets_the_cli_read_elsewhere() {
         regcred()
             .current_dir(&w)
             .env("CANARY_PW", CANARY_ENV)
-            .args(["render", "--allow-path-outside-root", "-f", "regcred.yaml", "app.yaml"]),
+            .args([
+                "render",
+                "--allow-path-outside-root",
+                "-f",
+                "regcred.yaml",
+                "app.yaml",
+            ]),
         "",
     );
     out.assert_ok();
@@ -328,11 +405,23 @@ fn literal_passwords_warn_but_render() {
     let t = TempDir::new("literal");
     t.write(
         "regcred.yaml",
-        &common::spec("  registries:\n  - server: r.io\n    username: u\n    password: literal-pw\n"),
+        &common::spec(
+            "  registries:\n  - server: r.io\n    username: u\n    password: literal-pw\n",
+        ),
     );
     t.write("app.yaml", APP);
-    let out = run(regcred().current_dir(t.path()).args(["render", "-f", "regcred.yaml", "app.yaml"]), "");
+    let out = run(
+        regcred()
+            .current_dir(t.path())
+            .args(["render", "-f", "regcred.yaml", "app.yaml"]),
+        "",
+    );
     out.assert_ok();
-    assert!(out.stderr.contains("warning: spec.registries[0].password: literal password"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: spec.registries[0].password: literal password"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("literal-pw"), "{}", out.stderr);
 }

@@ -55,7 +55,10 @@ fn krm(dir: &Path, rl: &str) -> Out {
 /// The `items` of a ResourceList as one reader sees it.
 fn rl_items(docs: Vec<J>) -> Vec<J> {
     assert_eq!(docs.len(), 1, "expected one ResourceList document");
-    docs[0]["items"].as_array().expect("ResourceList without items").clone()
+    docs[0]["items"]
+        .as_array()
+        .expect("ResourceList without items")
+        .clone()
 }
 
 fn ident(v: &J) -> String {
@@ -71,14 +74,22 @@ fn ident(v: &J) -> String {
 /// what it meant in `input[i]`, for every input item.
 fn same_meaning(reader: &str, input: &[J], output: &[J], failures: &mut Vec<String>) {
     if output.len() < input.len() {
-        failures.push(format!("{reader}: {} input items but only {} output items", input.len(), output.len()));
+        failures.push(format!(
+            "{reader}: {} input items but only {} output items",
+            input.len(),
+            output.len()
+        ));
         return;
     }
     let diffs: Vec<String> = input
         .iter()
         .zip(output)
         .enumerate()
-        .flat_map(|(i, (a, b))| json_diffs(a, b, "").into_iter().map(move |d| format!("item {i} ({}): {d}", ident(a))))
+        .flat_map(|(i, (a, b))| {
+            json_diffs(a, b, "")
+                .into_iter()
+                .map(move |d| format!("item {i} ({}): {d}", ident(a)))
+        })
         .collect();
     if !diffs.is_empty() {
         failures.push(format!(
@@ -100,8 +111,14 @@ fn added(output: &[J], n_input: usize) -> Vec<(String, String, String)> {
         .map(|v| {
             (
                 v["kind"].as_str().unwrap_or_default().to_string(),
-                v["metadata"]["namespace"].as_str().unwrap_or_default().to_string(),
-                v["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+                v["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                v["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()
@@ -119,20 +136,121 @@ fn triple(k: &str, ns: &str, n: &str) -> (String, String, String) {
 /// plain, or that need escaping or block style.
 const LOOKALIKES: &[&str] = &[
     // the contract's list
-    "yes", "on", "no", "off", "Y", "n", "0755", "1e3", "1_000", "~", "null", "2024-01-01", "1:20", "0x1F", "true", "+12",
-    ".inf", "=", "<<", "- a", "a: b", "#x", " lead", "trail ", "multi\nline\n", "tab\there", "пароль",
+    "yes",
+    "on",
+    "no",
+    "off",
+    "Y",
+    "n",
+    "0755",
+    "1e3",
+    "1_000",
+    "~",
+    "null",
+    "2024-01-01",
+    "1:20",
+    "0x1F",
+    "true",
+    "+12",
+    ".inf",
+    "=",
+    "<<",
+    "- a",
+    "a: b",
+    "#x",
+    " lead",
+    "trail ",
+    "multi\nline\n",
+    "tab\there",
+    "пароль",
     // more of the same families
-    "", "True", "FALSE", "NO", "Yes", "ON", "Off", "y", "N", "NULL", "Null", "0o17", "0b101", "-0", "0", "-1", "1.", ".5",
-    "1.5", "3.0e8", "1.0e+300", "1.0e-7", "12:30:45", "-1:20", "1:20.5", "0.1_0", "1_0.5", "2001-12-14t21:59:43.10-05:00",
-    "2001-12-14 21:59:43.10 -5", "123456789012345678901234", "12345678901234567890", ".NaN", "-.inf", "NaN", "inf",
-    "Infinity", "=x", "@at", "`tick", "%pct", "!bang", "&amp", "*star", "|pipe", ">gt", "'", "\"", "[a]", "{a}", "?",
-    "? x", "a #b", "a:", "a:b", "\\", "-", "---", "...", "a, b", "/path/to", "http://example.com/a?b=c#frag",
+    "",
+    "True",
+    "FALSE",
+    "NO",
+    "Yes",
+    "ON",
+    "Off",
+    "y",
+    "N",
+    "NULL",
+    "Null",
+    "0o17",
+    "0b101",
+    "-0",
+    "0",
+    "-1",
+    "1.",
+    ".5",
+    "1.5",
+    "3.0e8",
+    "1.0e+300",
+    "1.0e-7",
+    "12:30:45",
+    "-1:20",
+    "1:20.5",
+    "0.1_0",
+    "1_0.5",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43.10 -5",
+    "123456789012345678901234",
+    "12345678901234567890",
+    ".NaN",
+    "-.inf",
+    "NaN",
+    "inf",
+    "Infinity",
+    "=x",
+    "@at",
+    "`tick",
+    "%pct",
+    "!bang",
+    "&amp",
+    "*star",
+    "|pipe",
+    ">gt",
+    "'",
+    "\"",
+    "[a]",
+    "{a}",
+    "?",
+    "? x",
+    "a #b",
+    "a:",
+    "a:b",
+    "\\",
+    "-",
+    "---",
+    "...",
+    "a, b",
+    "/path/to",
+    "http://example.com/a?b=c#frag",
     // multi-line and whitespace shapes
-    "a\n  b\n", "a\n\nb\n\n\n", "  indented\nline\n", "no trailing\nnewline", "a\n   \nb\n", "a\n  ", "\n\nleading",
-    "\r\n", "x\r\ny", "\t", "tab\n\tin block\n", "trailing space \nline\n",
+    "a\n  b\n",
+    "a\n\nb\n\n\n",
+    "  indented\nline\n",
+    "no trailing\nnewline",
+    "a\n   \nb\n",
+    "a\n  ",
+    "\n\nleading",
+    "\r\n",
+    "x\r\ny",
+    "\t",
+    "tab\n\tin block\n",
+    "trailing space \nline\n",
     // characters YAML readers treat specially
-    "ctrl\u{7}bell", "nul\u{0}byte", "sep\u{2028}line", "para\u{2029}graph", "nel\u{85}x", "\u{feff}bom",
-    "\u{a0}nbsp", "emoji 🔑 key", "日本語", "e\u{301}", "quote's", "both '\" quotes",
+    "ctrl\u{7}bell",
+    "nul\u{0}byte",
+    "sep\u{2028}line",
+    "para\u{2029}graph",
+    "nel\u{85}x",
+    "\u{feff}bom",
+    "\u{a0}nbsp",
+    "emoji 🔑 key",
+    "日本語",
+    "e\u{301}",
+    "quote's",
+    "both '\" quotes",
 ];
 
 /// A YAML double-quoted scalar with every non-printable character escaped
@@ -159,7 +277,11 @@ fn dq(s: &str) -> String {
 /// A YAML single-quoted scalar, when the string can be one (printable, one line).
 fn sq(s: &str) -> Option<String> {
     let printable = s.chars().all(|c| {
-        !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}' | '\n' | '\r' | '\t')
+        !c.is_control()
+            && !matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{85}' | '\n' | '\r' | '\t'
+            )
     });
     printable.then(|| format!("'{}'", s.replace('\'', "''")))
 }
@@ -331,7 +453,14 @@ spec:
 #[test]
 fn lookalike_scalars_mean_the_same_after_render_to_yaml_1_1_and_1_2() {
     let dir = TempDir::new("fidelity-lookalike");
-    let spec = dir.write("spec.yaml", &env_spec("regcred", "registry.example.com", "  namespaces:\n    include: [app]\n"));
+    let spec = dir.write(
+        "spec.yaml",
+        &env_spec(
+            "regcred",
+            "registry.example.com",
+            "  namespaces:\n    include: [app]\n",
+        ),
+    );
     let input = lookalike_input();
 
     // The input really exercises the difference between the two readers.
@@ -341,14 +470,28 @@ fn lookalike_scalars_mean_the_same_after_render_to_yaml_1_1_and_1_2() {
     assert_eq!(in12.len(), 6);
     let plain11 = &in11[4]["data"];
     let plain12 = &in12[4]["data"];
-    assert_eq!(plain11["flag"], J::Bool(true), "PyYAML reads plain yes as a bool");
-    assert_eq!(plain12["flag"], "yes", "YAML 1.2 reads plain yes as a string");
+    assert_eq!(
+        plain11["flag"],
+        J::Bool(true),
+        "PyYAML reads plain yes as a bool"
+    );
+    assert_eq!(
+        plain12["flag"], "yes",
+        "YAML 1.2 reads plain yes as a string"
+    );
     assert_eq!(plain11["mode"], 493, "PyYAML reads plain 0755 as octal");
     assert_eq!(plain11["count"], 1000);
     assert_eq!(plain12["count"], "1_000");
-    assert_eq!(plain11["expNoSign"], "3.0e8", "PyYAML's float needs a signed exponent");
+    assert_eq!(
+        plain11["expNoSign"], "3.0e8",
+        "PyYAML's float needs a signed exponent"
+    );
     assert_eq!(in11[1]["data"]["k000"], "yes");
-    assert_eq!(in11[5]["spec"]["derived"]["x"], J::Bool(true), "PyYAML applies the merge key");
+    assert_eq!(
+        in11[5]["spec"]["derived"]["x"],
+        J::Bool(true),
+        "PyYAML applies the merge key"
+    );
 
     let out = render(&[&spec], &input);
     let out11 = yaml11(&out.stdout);
@@ -356,7 +499,10 @@ fn lookalike_scalars_mean_the_same_after_render_to_yaml_1_1_and_1_2() {
     // Exactly the generated objects were added.
     assert_eq!(
         added(&out12, in12.len()),
-        [triple("Secret", "app", "regcred"), triple("ServiceAccount", "app", "default")]
+        [
+            triple("Secret", "app", "regcred"),
+            triple("ServiceAccount", "app", "default")
+        ]
     );
     assert_eq!(added(&out11, in11.len()), added(&out12, in12.len()));
     let mut failures = Vec::new();
@@ -368,25 +514,41 @@ fn lookalike_scalars_mean_the_same_after_render_to_yaml_1_1_and_1_2() {
 #[test]
 fn lookalike_scalars_mean_the_same_through_krm_mode() {
     let dir = TempDir::new("fidelity-lookalike-krm");
-    let spec = env_spec("regcred", "registry.example.com", "  namespaces:\n    include: [app]\n");
+    let spec = env_spec(
+        "regcred",
+        "registry.example.com",
+        "  namespaces:\n    include: [app]\n",
+    );
     let docs = split_docs(&lookalike_input());
     assert_eq!(docs.len(), 6);
     let rl = resource_list(&docs, &spec);
     let in11 = rl_items(yaml11(&rl));
     let in12 = rl_items(yaml12(&rl));
     assert_eq!(in11.len(), 6);
-    assert_eq!(in11[4]["data"]["flag"], J::Bool(true), "the ResourceList keeps plain scalars plain");
+    assert_eq!(
+        in11[4]["data"]["flag"],
+        J::Bool(true),
+        "the ResourceList keeps plain scalars plain"
+    );
 
     let out = krm(dir.path(), &rl);
     let out11 = rl_items(yaml11(&out.stdout));
     let out12 = rl_items(yaml12(&out.stdout));
     assert_eq!(
         added(&out12, in12.len()),
-        [triple("Secret", "app", "regcred"), triple("ServiceAccount", "app", "default")]
+        [
+            triple("Secret", "app", "regcred"),
+            triple("ServiceAccount", "app", "default")
+        ]
     );
     let mut failures = Vec::new();
     same_meaning("YAML 1.1 (PyYAML), KRM", &in11, &out11, &mut failures);
-    same_meaning("YAML 1.2 (serde_yaml_ng), KRM", &in12, &out12, &mut failures);
+    same_meaning(
+        "YAML 1.2 (serde_yaml_ng), KRM",
+        &in12,
+        &out12,
+        &mut failures,
+    );
     assert_no_failures(&failures);
 }
 
@@ -399,7 +561,11 @@ fn corpus() -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
-const CLUSTER_SCOPED: &[&str] = &["CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"];
+const CLUSTER_SCOPED: &[&str] = &[
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+];
 
 fn kind_of(doc: &str) -> &str {
     doc.lines()
@@ -418,7 +584,10 @@ fn corpus_in_namespace() -> Vec<String> {
             if CLUSTER_SCOPED.contains(&kind_of(&doc)) {
                 return doc;
             }
-            assert!(doc.contains("\nmetadata:\n"), "no top-level metadata in:\n{doc}");
+            assert!(
+                doc.contains("\nmetadata:\n"),
+                "no top-level metadata in:\n{doc}"
+            );
             doc.replacen("\nmetadata:\n", "\nmetadata:\n  namespace: argocd\n", 1)
         })
         .collect()
@@ -435,11 +604,20 @@ fn corpus_is_the_documented_argo_cd_install() {
     let items = yaml12(&corpus());
     assert_eq!(items.len(), 59);
     // install.yaml leaves the namespace to `kubectl apply -n argocd`.
-    assert!(items.iter().all(|i| i["metadata"].get("namespace").is_none()));
+    assert!(
+        items
+            .iter()
+            .all(|i| i["metadata"].get("namespace").is_none())
+    );
     let namespaced = yaml12(&join_docs(&corpus_in_namespace()));
     for item in &namespaced {
         let cluster = CLUSTER_SCOPED.contains(&item["kind"].as_str().unwrap());
-        assert_eq!(item["metadata"].get("namespace").is_none(), cluster, "{}", ident(item));
+        assert_eq!(
+            item["metadata"].get("namespace").is_none(),
+            cluster,
+            "{}",
+            ident(item)
+        );
     }
 }
 
@@ -451,18 +629,38 @@ fn argo_cd_install_passes_through_render_unchanged() {
     let dir = TempDir::new("fidelity-argo");
 
     // As published: the spec names the namespace.
-    let spec = dir.write("spec.yaml", &env_spec("regcred", "registry.example.com", "  namespaces:\n    names: [argocd]\n"));
+    let spec = dir.write(
+        "spec.yaml",
+        &env_spec(
+            "regcred",
+            "registry.example.com",
+            "  namespaces:\n    names: [argocd]\n",
+        ),
+    );
     let input = corpus();
     let (in11, in12) = (yaml11(&input), yaml12(&input));
     assert_eq!(in12.len(), 59);
     let out = render(&[&spec], &input);
     let (out11, out12) = (yaml11(&out.stdout), yaml12(&out.stdout));
     let mut failures = Vec::new();
-    same_meaning("YAML 1.1 (PyYAML), argo-cd as published", &in11, &out11, &mut failures);
-    same_meaning("YAML 1.2 (serde_yaml_ng), argo-cd as published", &in12, &out12, &mut failures);
+    same_meaning(
+        "YAML 1.1 (PyYAML), argo-cd as published",
+        &in11,
+        &out11,
+        &mut failures,
+    );
+    same_meaning(
+        "YAML 1.2 (serde_yaml_ng), argo-cd as published",
+        &in12,
+        &out12,
+        &mut failures,
+    );
     assert_eq!(
         added(&out12, 59),
-        [triple("Secret", "argocd", "regcred"), triple("ServiceAccount", "argocd", "default")]
+        [
+            triple("Secret", "argocd", "regcred"),
+            triple("ServiceAccount", "argocd", "default")
+        ]
     );
     assert_eq!(added(&out11, 59), added(&out12, 59));
 
@@ -484,14 +682,25 @@ fn argo_cd_install_passes_through_render_unchanged() {
         .iter()
         .position(|i| i["kind"] == "ServiceAccount" && i["metadata"]["name"] == "argocd-server")
         .expect("argocd-server ServiceAccount in the corpus");
-    for (reader, input, output) in [("YAML 1.1 (PyYAML)", &in11, &out11), ("YAML 1.2 (serde_yaml_ng)", &in12, &out12)] {
+    for (reader, input, output) in [
+        ("YAML 1.1 (PyYAML)", &in11, &out11),
+        ("YAML 1.2 (serde_yaml_ng)", &in12, &out12),
+    ] {
         let mut expected = input.clone();
         assert!(expected[server_sa].get("imagePullSecrets").is_none());
         expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
-        same_meaning(&format!("{reader}, argo-cd in namespace argocd"), &expected, output, &mut failures);
+        same_meaning(
+            &format!("{reader}, argo-cd in namespace argocd"),
+            &expected,
+            output,
+            &mut failures,
+        );
         assert_eq!(
             added(output, 59),
-            [triple("Secret", "argocd", "regcred"), triple("ServiceAccount", "argocd", "default")],
+            [
+                triple("Secret", "argocd", "regcred"),
+                triple("ServiceAccount", "argocd", "default")
+            ],
             "{reader}"
         );
     }
@@ -519,13 +728,24 @@ fn argo_cd_install_passes_through_krm_mode_unchanged() {
         .iter()
         .position(|i| i["kind"] == "ServiceAccount" && i["metadata"]["name"] == "argocd-server")
         .unwrap();
-    for (reader, input, output) in [("YAML 1.1 (PyYAML)", &in11, &out11), ("YAML 1.2 (serde_yaml_ng)", &in12, &out12)] {
+    for (reader, input, output) in [
+        ("YAML 1.1 (PyYAML)", &in11, &out11),
+        ("YAML 1.2 (serde_yaml_ng)", &in12, &out12),
+    ] {
         let mut expected = input.clone();
         expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
-        same_meaning(&format!("{reader}, argo-cd YAML ResourceList"), &expected, output, &mut failures);
+        same_meaning(
+            &format!("{reader}, argo-cd YAML ResourceList"),
+            &expected,
+            output,
+            &mut failures,
+        );
         assert_eq!(
             added(output, 59),
-            [triple("Secret", "argocd", "regcred"), triple("ServiceAccount", "argocd", "default")],
+            [
+                triple("Secret", "argocd", "regcred"),
+                triple("ServiceAccount", "argocd", "default")
+            ],
             "{reader}"
         );
     }
@@ -543,10 +763,18 @@ fn argo_cd_install_passes_through_krm_mode_unchanged() {
     let (in11, in12) = (rl_items(yaml11(&rl)), rl_items(yaml12(&rl)));
     let out = krm(dir.path(), &rl);
     let (out11, out12) = (rl_items(yaml11(&out.stdout)), rl_items(yaml12(&out.stdout)));
-    for (reader, input, output) in [("YAML 1.1 (PyYAML)", &in11, &out11), ("YAML 1.2 (serde_yaml_ng)", &in12, &out12)] {
+    for (reader, input, output) in [
+        ("YAML 1.1 (PyYAML)", &in11, &out11),
+        ("YAML 1.2 (serde_yaml_ng)", &in12, &out12),
+    ] {
         let mut expected = input.clone();
         expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
-        same_meaning(&format!("{reader}, argo-cd JSON ResourceList"), &expected, output, &mut failures);
+        same_meaning(
+            &format!("{reader}, argo-cd JSON ResourceList"),
+            &expected,
+            output,
+            &mut failures,
+        );
         assert_eq!(added(output, 59).len(), 2, "{reader}");
     }
     assert_no_failures(&failures);
@@ -568,8 +796,14 @@ fn determinism_docs() -> Vec<String> {
         ("sandbox-x", "    pull: enabled\n"),
         ("zeta", ""),
     ] {
-        let labels = if labels.is_empty() { String::new() } else { format!("  labels:\n{labels}") };
-        docs.push(format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n{labels}"));
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("  labels:\n{labels}")
+        };
+        docs.push(format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n{labels}"
+        ));
     }
     docs.push(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: opted-out\n  annotations:\n    regcred.dev/skip: \"true\"\n".into(),
@@ -577,11 +811,24 @@ fn determinism_docs() -> Vec<String> {
     docs.push(
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: team-a\nimagePullSecrets:\n- name: other\n".into(),
     );
-    docs.push("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\n  namespace: team-b\n".into());
+    docs.push(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\n  namespace: team-b\n"
+            .into(),
+    );
     docs.push(
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: team-c\nautomountServiceAccountToken: false\n".into(),
     );
-    for (i, ns) in ["team-a", "team-b", "team-c", "implied", "also-implied", "sandbox-x"].iter().enumerate() {
+    for (i, ns) in [
+        "team-a",
+        "team-b",
+        "team-c",
+        "implied",
+        "also-implied",
+        "sandbox-x",
+    ]
+    .iter()
+    .enumerate()
+    {
         docs.push(format!(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: {ns}\ndata:\n  flag: yes\n  mode: 0755\n"
         ));
@@ -644,9 +891,17 @@ fn shuffled_input_gives_identical_generated_output() {
     let base = render(&[&a, &b], &join_docs(&docs));
     let (base_pass, base_gen) = split_output(&base.stdout, n);
     // Sanity: both specs generated Secrets, SAs were created and patched.
-    assert!(base_gen.contains("name: regcred-a") && base_gen.contains("name: regcred-b"), "{base_gen}");
+    assert!(
+        base_gen.contains("name: regcred-a") && base_gen.contains("name: regcred-b"),
+        "{base_gen}"
+    );
     assert!(base_gen.contains("kind: ServiceAccount"), "{base_gen}");
-    assert!(base_pass.iter().any(|d| d.contains("- name: other\n- name: regcred-a")), "team-a default SA not patched");
+    assert!(
+        base_pass
+            .iter()
+            .any(|d| d.contains("- name: other\n- name: regcred-a")),
+        "team-a default SA not patched"
+    );
 
     let mut orders: Vec<Vec<String>> = vec![docs.iter().rev().cloned().collect()];
     let mut rotated = docs.clone();
@@ -656,7 +911,9 @@ fn shuffled_input_gives_identical_generated_output() {
         orders.push(shuffled(&docs, seed));
     }
     // Only the Namespace objects permuted among their own positions.
-    let ns_pos: Vec<usize> = (0..n).filter(|&i| docs[i].contains("kind: Namespace")).collect();
+    let ns_pos: Vec<usize> = (0..n)
+        .filter(|&i| docs[i].contains("kind: Namespace"))
+        .collect();
     for seed in [5u64, 6, 7] {
         let mut d = docs.clone();
         let perm = shuffled(&ns_pos, seed);
@@ -672,16 +929,29 @@ fn shuffled_input_gives_identical_generated_output() {
         }
         let out = render(&[&a, &b], &join_docs(order));
         let (pass, generated) = split_output(&out.stdout, n);
-        common::assert_same_text(&base_gen, &generated, &format!("permutation {i}: generated Secrets/ServiceAccounts"));
-        assert_eq!(pass, base_pass, "permutation {i}: pass-through items differ as a multiset");
+        common::assert_same_text(
+            &base_gen,
+            &generated,
+            &format!("permutation {i}: generated Secrets/ServiceAccounts"),
+        );
+        assert_eq!(
+            pass, base_pass,
+            "permutation {i}: pass-through items differ as a multiset"
+        );
         // Pass-through items keep the (permuted) input order.
         let out_docs = split_docs(&out.stdout);
         for (j, d) in order.iter().enumerate() {
             let first_line = d.lines().find(|l| l.starts_with("  name: ")).unwrap();
-            assert!(out_docs[j].contains(first_line), "permutation {i}: item {j} moved");
+            assert!(
+                out_docs[j].contains(first_line),
+                "permutation {i}: item {j} moved"
+            );
         }
     }
-    assert!(distinct >= orders.len() - 1, "the permutations must actually reorder the input");
+    assert!(
+        distinct >= orders.len() - 1,
+        "the permutations must actually reorder the input"
+    );
 }
 
 #[test]
@@ -698,8 +968,15 @@ fn spec_order_does_not_change_the_secrets() {
     let ab = render(&[&a, &b], &input);
     let ba = render(&[&b, &a], &input);
     let (s_ab, s_ba) = (secrets(&ab.stdout), secrets(&ba.stdout));
-    assert!(s_ab.len() >= 6, "expected Secrets from both specs, got {}", s_ab.len());
-    assert_eq!(s_ab, s_ba, "Secrets differ with the specs given in the other order");
+    assert!(
+        s_ab.len() >= 6,
+        "expected Secrets from both specs, got {}",
+        s_ab.len()
+    );
+    assert_eq!(
+        s_ab, s_ba,
+        "Secrets differ with the specs given in the other order"
+    );
 
     // The same two specs as two documents of one file, in both orders.
     let spec_a = std::fs::read_to_string(&a).unwrap();
@@ -717,7 +994,11 @@ fn spec_order_does_not_change_the_secrets() {
             .map(|sa| {
                 let mut names: Vec<String> = sa["imagePullSecrets"]
                     .as_array()
-                    .map(|l| l.iter().map(|e| e["name"].as_str().unwrap().to_string()).collect())
+                    .map(|l| {
+                        l.iter()
+                            .map(|e| e["name"].as_str().unwrap().to_string())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 names.sort();
                 (ident(sa), names)
@@ -750,7 +1031,11 @@ fn render_on_its_own_output_is_byte_identical() {
     cmd.arg("render").arg("-f").arg(&a).arg(&file);
     let thrice = common::run(with_env(&mut cmd), "");
     thrice.assert_ok();
-    common::assert_same_text(&once.stdout, &thrice.stdout, "render on its own output, as a file");
+    common::assert_same_text(
+        &once.stdout,
+        &thrice.stdout,
+        "render on its own output, as a file",
+    );
 }
 
 /// Two specs composing: A creates ServiceAccounts (literal names), B selects
@@ -764,14 +1049,24 @@ fn render_with_two_specs_on_its_own_output_is_byte_identical() {
     let once = render(&[&a, &b], &input);
     let twice = render(&[&a, &b], &once.stdout);
     // Re-rendering replaced the managed Secrets instead of adding copies.
-    assert_eq!(split_docs(&twice.stdout).len(), split_docs(&once.stdout).len());
-    common::assert_same_text(&once.stdout, &twice.stdout, "render with two specs on its own output");
+    assert_eq!(
+        split_docs(&twice.stdout).len(),
+        split_docs(&once.stdout).len()
+    );
+    common::assert_same_text(
+        &once.stdout,
+        &twice.stdout,
+        "render with two specs on its own output",
+    );
 }
 
 /// Appends the spec as `functionConfig` to an output ResourceList (regcred
 /// does not echo it), so the output can be fed back in.
 fn with_function_config(rl: &str, spec: &str) -> String {
-    assert!(!rl.contains("\nfunctionConfig:"), "output unexpectedly carries a functionConfig");
+    assert!(
+        !rl.contains("\nfunctionConfig:"),
+        "output unexpectedly carries a functionConfig"
+    );
     let mut s = rl.to_string();
     s.push_str("functionConfig:\n");
     for line in spec.lines() {
@@ -804,10 +1099,16 @@ fn runner_annotations(path: &str, index: usize, id: usize) -> Vec<(String, Strin
     vec![
         ("config.kubernetes.io/index".into(), index.to_string()),
         ("config.kubernetes.io/path".into(), path.into()),
-        ("internal.config.kubernetes.io/index".into(), index.to_string()),
+        (
+            "internal.config.kubernetes.io/index".into(),
+            index.to_string(),
+        ),
         ("internal.config.kubernetes.io/path".into(), path.into()),
         ("internal.config.kubernetes.io/id".into(), id.to_string()),
-        ("internal.config.kubernetes.io/seqindent".into(), "compact".into()),
+        (
+            "internal.config.kubernetes.io/seqindent".into(),
+            "compact".into(),
+        ),
         ("config.k8s.io/id".into(), id.to_string()),
     ]
 }
@@ -815,28 +1116,78 @@ fn runner_annotations(path: &str, index: usize, id: usize) -> Vec<(String, Strin
 #[test]
 fn kpt_shaped_annotations_survive_on_every_item() {
     let dir = TempDir::new("fidelity-kpt-annotations");
-    let spec = env_spec("regcred", "registry.example.com", "  namespaces:\n    include: [\"team-*\"]\n");
+    let spec = env_spec(
+        "regcred",
+        "registry.example.com",
+        "  namespaces:\n    include: [\"team-*\"]\n",
+    );
     let ann_block = |anns: &[(String, String)]| -> String {
-        anns.iter().map(|(k, v)| format!("    {k}: '{v}'\n")).collect()
+        anns.iter()
+            .map(|(k, v)| format!("    {k}: '{v}'\n"))
+            .collect()
     };
     let mut docs = Vec::new();
     let mut expected: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let mut id = 0;
-    let mut push = |docs: &mut Vec<String>, kind: &str, ns: Option<&str>, name: &str, rest: &str, path: &str, index: usize| {
+    let mut push = |docs: &mut Vec<String>,
+                    kind: &str,
+                    ns: Option<&str>,
+                    name: &str,
+                    rest: &str,
+                    path: &str,
+                    index: usize| {
         id += 1;
         let anns = runner_annotations(path, index, id);
-        let ns_line = ns.map(|n| format!("  namespace: {n}\n")).unwrap_or_default();
-        let api = if kind == "Deployment" { "apps/v1" } else { "v1" };
+        let ns_line = ns
+            .map(|n| format!("  namespace: {n}\n"))
+            .unwrap_or_default();
+        let api = if kind == "Deployment" {
+            "apps/v1"
+        } else {
+            "v1"
+        };
         docs.push(format!(
             "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\n{ns_line}  annotations:\n{}{rest}",
             ann_block(&anns)
         ));
         expected.push((format!("{kind}/{}/{name}", ns.unwrap_or("-")), anns));
     };
-    push(&mut docs, "Namespace", None, "team-a", "", "namespaces.yaml", 0);
-    push(&mut docs, "Namespace", None, "team-b", "", "namespaces.yaml", 1);
-    push(&mut docs, "ServiceAccount", Some("team-a"), "default", "imagePullSecrets:\n- name: other\n", "team-a/sa.yaml", 0);
-    push(&mut docs, "ConfigMap", Some("team-b"), "settings", "data:\n  flag: yes\n  mode: 0755\n", "team-b/cm.yaml", 0);
+    push(
+        &mut docs,
+        "Namespace",
+        None,
+        "team-a",
+        "",
+        "namespaces.yaml",
+        0,
+    );
+    push(
+        &mut docs,
+        "Namespace",
+        None,
+        "team-b",
+        "",
+        "namespaces.yaml",
+        1,
+    );
+    push(
+        &mut docs,
+        "ServiceAccount",
+        Some("team-a"),
+        "default",
+        "imagePullSecrets:\n- name: other\n",
+        "team-a/sa.yaml",
+        0,
+    );
+    push(
+        &mut docs,
+        "ConfigMap",
+        Some("team-b"),
+        "settings",
+        "data:\n  flag: yes\n  mode: 0755\n",
+        "team-b/cm.yaml",
+        0,
+    );
     push(
         &mut docs,
         "Deployment",
@@ -853,13 +1204,25 @@ fn kpt_shaped_annotations_survive_on_every_item() {
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: team-a\n  labels:\n    app.kubernetes.io/managed-by: regcred\n  annotations:\n{}type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: e30=\n",
         ann_block(&secret_anns)
     ));
-    expected.push(("Secret/team-a/regcred".into(), runner_annotations("team-a/regcred-secret.yaml", 0, 99)));
+    expected.push((
+        "Secret/team-a/regcred".into(),
+        runner_annotations("team-a/regcred-secret.yaml", 0, 99),
+    ));
 
     let rl = resource_list(&docs, &spec);
     let once = krm(dir.path(), &rl);
     let out = rl_items(yaml12(&once.stdout));
-    assert_eq!(out.len(), docs.len() + 2, "expected a new Secret and SA in team-b only:\n{}", once.stdout);
-    let by_id = |want: &str| out.iter().find(|i| ident(i) == want).unwrap_or_else(|| panic!("{want} missing"));
+    assert_eq!(
+        out.len(),
+        docs.len() + 2,
+        "expected a new Secret and SA in team-b only:\n{}",
+        once.stdout
+    );
+    let by_id = |want: &str| {
+        out.iter()
+            .find(|i| ident(i) == want)
+            .unwrap_or_else(|| panic!("{want} missing"))
+    };
     for (who, anns) in &expected {
         let item = by_id(who);
         for (k, v) in anns {
@@ -875,7 +1238,10 @@ fn kpt_shaped_annotations_survive_on_every_item() {
     let secret_pos = docs.len() - 1;
     assert_eq!(ident(&out[secret_pos]), "Secret/team-a/regcred");
     let fresh = common::dockerconfig(&out[secret_pos]);
-    assert!(fresh.starts_with("{\"auths\":{\"registry.example.com\":"), "{fresh}");
+    assert!(
+        fresh.starts_with("{\"auths\":{\"registry.example.com\":"),
+        "{fresh}"
+    );
     let new_secret = by_id("Secret/team-b/regcred");
     assert_eq!(common::dockerconfig(new_secret), fresh);
     // The patched SA kept its entry and got one more, annotations intact.
@@ -886,5 +1252,9 @@ fn kpt_shaped_annotations_survive_on_every_item() {
 
     // Once more over its own output: byte-identical, annotations included.
     let twice = krm(dir.path(), &with_function_config(&once.stdout, &spec));
-    common::assert_same_text(&once.stdout, &twice.stdout, "KRM mode on its own kpt-annotated output");
+    common::assert_same_text(
+        &once.stdout,
+        &twice.stdout,
+        "KRM mode on its own kpt-annotated output",
+    );
 }

@@ -115,27 +115,48 @@ fn transformer_keeps_items_and_annotations_and_appends_generated() {
     // The SA keeps everything, including kustomize's annotations, and gains the entry.
     let sa = &items[1];
     assert_eq!(sa["metadata"], in_items[1]["metadata"]);
-    assert_eq!(sa["imagePullSecrets"], serde_json::json!([{"name": "existing"}, {"name": "regcred"}]));
+    assert_eq!(
+        sa["imagePullSecrets"],
+        serde_json::json!([{"name": "existing"}, {"name": "regcred"}])
+    );
 
     // Then Secrets for team-a and team-b (sorted), then the created default SA for team-b.
     let rest: Vec<(String, String)> = items[3..]
         .iter()
-        .map(|i| (i["kind"].as_str().unwrap().into(), i["metadata"]["namespace"].as_str().unwrap().into()))
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().into(),
+                i["metadata"]["namespace"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         rest,
-        [("Secret".into(), "team-a".into()), ("Secret".into(), "team-b".into()), ("ServiceAccount".into(), "team-b".into())]
+        [
+            ("Secret".into(), "team-a".into()),
+            ("Secret".into(), "team-b".into()),
+            ("ServiceAccount".into(), "team-b".into())
+        ]
     );
     assert_eq!(items[3]["type"], "kubernetes.io/dockerconfigjson");
-    assert_eq!(items[3]["metadata"]["labels"]["app.kubernetes.io/managed-by"], "regcred");
+    assert_eq!(
+        items[3]["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "regcred"
+    );
     let cfg = common::dockerconfig(&items[3]);
-    assert!(cfg.contains(r#""username":"robot$ci","password":"demo-password""#), "{cfg}");
+    assert!(
+        cfg.contains(r#""username":"robot$ci","password":"demo-password""#),
+        "{cfg}"
+    );
 }
 
 #[test]
 fn input_resource_list_api_version_is_echoed() {
     let t = workdir();
-    let input = kustomize_transformer_list(SPEC_BODY).replace("config.kubernetes.io/v1\n", "config.kubernetes.io/v1alpha1\n");
+    let input = kustomize_transformer_list(SPEC_BODY).replace(
+        "config.kubernetes.io/v1\n",
+        "config.kubernetes.io/v1alpha1\n",
+    );
     let (rl, _) = render_krm(&t, &input);
     assert_eq!(rl["apiVersion"], "config.kubernetes.io/v1alpha1");
 }
@@ -143,12 +164,19 @@ fn input_resource_list_api_version_is_echoed() {
 #[test]
 fn transformer_output_is_idempotent() {
     let t = workdir();
-    let first = run(regcred().current_dir(t.path()), &kustomize_transformer_list(SPEC_BODY));
+    let first = run(
+        regcred().current_dir(t.path()),
+        &kustomize_transformer_list(SPEC_BODY),
+    );
     first.assert_ok();
     // Feed the output back with the same functionConfig.
     let mut rl = yaml12(&first.stdout).remove(0);
-    rl["functionConfig"] = yaml12(&kustomize_transformer_list(SPEC_BODY))[0]["functionConfig"].clone();
-    let second = run(regcred().current_dir(t.path()), &serde_json::to_string(&rl).unwrap());
+    rl["functionConfig"] =
+        yaml12(&kustomize_transformer_list(SPEC_BODY))[0]["functionConfig"].clone();
+    let second = run(
+        regcred().current_dir(t.path()),
+        &serde_json::to_string(&rl).unwrap(),
+    );
     second.assert_ok();
     assert_eq!(first.stdout, second.stdout);
 }
@@ -172,10 +200,20 @@ fn generator_targets_names_only_and_warns_about_unmatched_patterns() {
     );
     let (rl, out) = render_krm(&t, &input);
     let items = rl["items"].as_array().unwrap();
-    assert_eq!(items[0]["kind"], "RegistryCredentials", "the config copy passes through (kustomize drops it)");
+    assert_eq!(
+        items[0]["kind"], "RegistryCredentials",
+        "the config copy passes through (kustomize drops it)"
+    );
     let kinds: Vec<String> = items[1..]
         .iter()
-        .map(|i| format!("{}/{}/{}", i["kind"].as_str().unwrap(), i["metadata"]["namespace"].as_str().unwrap(), i["metadata"]["name"].as_str().unwrap()))
+        .map(|i| {
+            format!(
+                "{}/{}/{}",
+                i["kind"].as_str().unwrap(),
+                i["metadata"]["namespace"].as_str().unwrap(),
+                i["metadata"]["name"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
@@ -189,11 +227,18 @@ fn generator_targets_names_only_and_warns_about_unmatched_patterns() {
         ]
     );
     let results = rl["results"].as_array().unwrap();
-    let warning = results.iter().find(|r| r["field"]["path"] == "spec.namespaces.include").expect("warning result");
+    let warning = results
+        .iter()
+        .find(|r| r["field"]["path"] == "spec.namespaces.include")
+        .expect("warning result");
     assert_eq!(warning["severity"], "warning");
     assert_eq!(warning["resourceRef"]["kind"], "RegistryCredentials");
     assert_eq!(warning["resourceRef"]["name"], "regcred");
-    assert!(out.stderr.contains("warning: spec.namespaces.include:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: spec.namespaces.include:"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -206,7 +251,10 @@ fn kpt_fn_eval_exec_renders_into_the_package_and_is_idempotent() {
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: team-a\nimagePullSecrets:\n- name: existing\n",
     );
     let cfg_dir = TempDir::new("krm-cfg");
-    let cfg = cfg_dir.write("regcred.yaml", &common::spec(&format!("{SPEC_BODY}  namespaces:\n    names: [tsb]\n")));
+    let cfg = cfg_dir.write(
+        "regcred.yaml",
+        &common::spec(&format!("{SPEC_BODY}  namespaces:\n    names: [tsb]\n")),
+    );
     let eval = || {
         run(
             std::process::Command::new(&kpt)
@@ -237,7 +285,10 @@ fn kpt_fn_eval_exec_renders_into_the_package_and_is_idempotent() {
             for e in std::fs::read_dir(p.join(dir)).unwrap() {
                 let path = e.unwrap().path();
                 if path.is_file() {
-                    files.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                    files.push((
+                        path.display().to_string(),
+                        std::fs::read_to_string(&path).unwrap(),
+                    ));
                 }
             }
         }
@@ -247,7 +298,11 @@ fn kpt_fn_eval_exec_renders_into_the_package_and_is_idempotent() {
     let before = snapshot(t.path());
     let again = eval();
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert_eq!(snapshot(t.path()), before, "a second kpt run must change nothing");
+    assert_eq!(
+        snapshot(t.path()),
+        before,
+        "a second kpt run must change nothing"
+    );
 }
 
 #[test]
@@ -275,6 +330,9 @@ fn kpt_reports_error_results_and_leaves_the_package_alone() {
     assert_ne!(out.code, 0);
     let combined = format!("{}{}", out.stdout, out.stderr);
     assert!(combined.contains("[error]: functionConfig: spec.registries[0].password.env: environment variable REGCRED_TEST_UNSET_VAR is not set"), "{combined}");
-    assert_eq!(std::fs::read_to_string(t.path().join("app.yaml")).unwrap(), app);
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("app.yaml")).unwrap(),
+        app
+    );
     assert!(!t.path().join("team-a").exists());
 }

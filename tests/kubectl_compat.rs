@@ -5,7 +5,6 @@
 
 mod common;
 
-use base64::Engine as _;
 use common::{TempDir, tool, yaml12};
 use serde_json::Value as J;
 use std::path::Path;
@@ -23,7 +22,12 @@ struct Case {
     password_file: bool,
 }
 
-const fn case(server: &'static str, username: &'static str, password: &'static str, email: Option<&'static str>) -> Case {
+const fn case(
+    server: &'static str,
+    username: &'static str,
+    password: &'static str,
+    email: Option<&'static str>,
+) -> Case {
     Case {
         server,
         username,
@@ -37,13 +41,43 @@ const CASES: &[Case] = &[
     case("registry.example.com:5000", "robot$ci", "pa:ss:w0rd", None),
     case("quotes.example.com", "user\"name", "pa\"ss\\word\\\"", None),
     case("html.example.com", "a<b>&c", "<script>&amp;</script>", None),
-    case("unicode.example.com", "пользователь", "пароль🔑 日本語 e\u{301} \u{2028}\u{2029}", None),
+    case(
+        "unicode.example.com",
+        "пользователь",
+        "пароль🔑 日本語 e\u{301} \u{2028}\u{2029}",
+        None,
+    ),
     case("empty-email.example.com", "user", "pass", Some("")),
-    case("with-email.example.com", "user", "pass", Some("ops+ci@example.com")),
-    case("registry.example.com:5000/v2/project/sub", "u$er:name", "$(not a shell)", None),
-    case("https://index.docker.io/v1/", "dockerhub", "dckr_pat_$$:x", Some("me@example.com")),
-    case("whitespace.example.com", " spaced user ", "tab\there and\nnewline", None),
-    case("control.example.com", "ctl", "bell\u{7}bs\u{8}ff\u{c}esc\u{1b}del\u{7f}", None),
+    case(
+        "with-email.example.com",
+        "user",
+        "pass",
+        Some("ops+ci@example.com"),
+    ),
+    case(
+        "registry.example.com:5000/v2/project/sub",
+        "u$er:name",
+        "$(not a shell)",
+        None,
+    ),
+    case(
+        "https://index.docker.io/v1/",
+        "dockerhub",
+        "dckr_pat_$$:x",
+        Some("me@example.com"),
+    ),
+    case(
+        "whitespace.example.com",
+        " spaced user ",
+        "tab\there and\nnewline",
+        None,
+    ),
+    case(
+        "control.example.com",
+        "ctl",
+        "bell\u{7}bs\u{8}ff\u{c}esc\u{1b}del\u{7f}",
+        None,
+    ),
     Case {
         server: "file.example.com",
         username: "from-file",
@@ -52,10 +86,6 @@ const CASES: &[Case] = &[
         password_file: true,
     },
 ];
-
-fn b64_decode(s: &str) -> String {
-    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(s).unwrap()).unwrap()
-}
 
 /// The decoded `.dockerconfigjson` kubectl writes for one registry.
 fn kubectl_dockerconfig(c: &Case) -> String {
@@ -69,7 +99,11 @@ fn kubectl_dockerconfig(c: &Case) -> String {
     }
     cmd.args(["--dry-run=client", "-o", "json"]);
     let out = common::run(&mut cmd, "");
-    assert_eq!(out.code, 0, "kubectl create secret docker-registry failed: {}", out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "kubectl create secret docker-registry failed: {}",
+        out.stderr
+    );
     let secret: J = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
     common::dockerconfig(&secret)
@@ -85,7 +119,11 @@ fn raw_entry(kubectl_json: &str) -> &str {
 }
 
 fn env_names(i: usize) -> (String, String, String) {
-    (format!("REGCRED_KC_USER_{i}"), format!("REGCRED_KC_PASS_{i}"), format!("REGCRED_KC_EMAIL_{i}"))
+    (
+        format!("REGCRED_KC_USER_{i}"),
+        format!("REGCRED_KC_PASS_{i}"),
+        format!("REGCRED_KC_EMAIL_{i}"),
+    )
 }
 
 /// The `registries:` entry for case `i` (credentials from env or a file),
@@ -101,7 +139,8 @@ fn registry_entry(i: usize, c: &Case, dir: &Path) -> String {
     } else {
         format!("{{env: {p}}}")
     };
-    let mut s = format!("  - server: {server}\n    username: {{env: {u}}}\n    password: {password}\n");
+    let mut s =
+        format!("  - server: {server}\n    username: {{env: {u}}}\n    password: {password}\n");
     if c.email.is_some() {
         s.push_str(&format!("    email: {{env: {e}}}\n"));
     }
@@ -121,10 +160,15 @@ fn set_env(cmd: &mut Command, cases: &[(usize, &Case)]) {
 /// Renders one spec holding `cases` (in order) for namespace `app` and
 /// returns the decoded `.dockerconfigjson` of the Secret.
 fn regcred_dockerconfig(dir: &TempDir, cases: &[(usize, &Case)]) -> String {
-    let registries: String = cases.iter().map(|(i, c)| registry_entry(*i, c, dir.path())).collect();
+    let registries: String = cases
+        .iter()
+        .map(|(i, c)| registry_entry(*i, c, dir.path()))
+        .collect();
     let spec = dir.write(
         "spec.yaml",
-        &common::spec(&format!("  registries:\n{registries}  namespaces:\n    names: [app]\n")),
+        &common::spec(&format!(
+            "  registries:\n{registries}  namespaces:\n    names: [app]\n"
+        )),
     );
     let mut cmd = common::regcred();
     cmd.arg("render").arg("-f").arg(&spec);
@@ -160,17 +204,27 @@ fn single_registry_dockerconfigjson_is_byte_identical_to_kubectl() {
         let ours = regcred_dockerconfig(&dir, &[(i, c)]);
         let theirs = kubectl_dockerconfig(c);
         if ours != theirs {
-            mismatches.push(format!("case {i} (server {:?}):\n  regcred: {ours}\n  kubectl: {theirs}", c.server));
+            mismatches.push(format!(
+                "case {i} (server {:?}):\n  regcred: {ours}\n  kubectl: {theirs}",
+                c.server
+            ));
         }
         // Parsed, with key order, too (serde_json preserves order here).
-        assert_eq!(entries_in_order(&ours), entries_in_order(&theirs), "case {i}");
+        assert_eq!(
+            entries_in_order(&ours),
+            entries_in_order(&theirs),
+            "case {i}"
+        );
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 
     // Sanity: the awkward cases really are awkward for JSON, and email
     // handling is what kubectl does (empty omitted, given kept).
     let html = kubectl_dockerconfig(&CASES[2]);
-    assert!(html.contains("\\u003c") && html.contains("\\u0026"), "{html}");
+    assert!(
+        html.contains("\\u003c") && html.contains("\\u0026"),
+        "{html}"
+    );
     assert!(!kubectl_dockerconfig(&CASES[4]).contains("\"email\""));
     assert!(kubectl_dockerconfig(&CASES[5]).contains("\"email\":\"ops+ci@example.com\""));
 }
@@ -185,7 +239,11 @@ fn multi_registry_secret_holds_kubectls_entries_in_spec_order() {
     // Byte for byte: kubectl's entries, joined in spec order.
     let expected = format!(
         "{{\"auths\":{{{}}}}}",
-        kubectl.iter().map(|k| raw_entry(k)).collect::<Vec<_>>().join(",")
+        kubectl
+            .iter()
+            .map(|k| raw_entry(k))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     assert_eq!(ours, expected);
 
@@ -204,7 +262,10 @@ fn multi_registry_secret_holds_kubectls_entries_in_spec_order() {
     let dir = TempDir::new("kubectl-compat-multi-rev");
     let reversed: Vec<(usize, &Case)> = cases.iter().rev().copied().collect();
     let ours_rev = regcred_dockerconfig(&dir, &reversed);
-    let servers: Vec<String> = entries_in_order(&ours_rev).into_iter().map(|e| e.0).collect();
+    let servers: Vec<String> = entries_in_order(&ours_rev)
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
     let want: Vec<String> = CASES.iter().rev().map(|c| c.server.to_string()).collect();
     assert_eq!(servers, want);
 }
@@ -296,14 +357,27 @@ imagePullSecrets:
         .iter()
         .find(|s| s["metadata"]["name"] == "builder" && s["metadata"]["namespace"] == "team-a")
         .expect("patched builder SA");
-    assert_eq!(patched["imagePullSecrets"], serde_json::json!([{"name": "existing"}, {"name": "pull-secret"}]));
+    assert_eq!(
+        patched["imagePullSecrets"],
+        serde_json::json!([{"name": "existing"}, {"name": "pull-secret"}])
+    );
     assert!(sas.len() >= 4, "created SAs missing:\n{}", out.stdout);
     assert_eq!(files.len(), secrets.len() + sas.len());
 
     let v = validate(&files);
-    assert_eq!(v.code, 0, "kubernetes-validate --strict rejected regcred's output:\n{}{}", v.stdout, v.stderr);
+    assert_eq!(
+        v.code, 0,
+        "kubernetes-validate --strict rejected regcred's output:\n{}{}",
+        v.stdout, v.stderr
+    );
     let passed = v.stdout.matches("passed").count() + v.stderr.matches("passed").count();
-    assert_eq!(passed, files.len(), "every file must be validated:\n{}{}", v.stdout, v.stderr);
+    assert_eq!(
+        passed,
+        files.len(),
+        "every file must be validated:\n{}{}",
+        v.stdout,
+        v.stderr
+    );
 
     // The validator is live: broken copies fail.
     let secret_doc = docs.iter().find(|d| d.contains("kind: Secret")).unwrap();
@@ -311,13 +385,27 @@ imagePullSecrets:
     let broken_secret = format!("{}\ndata:\n- not-a-map\n", &secret_doc[..data_at]);
     let bad = dir.write("bad/secret-data-list.yaml", &broken_secret);
     let v = validate(&[bad]);
-    assert_ne!(v.code, 0, "a Secret with data as a list must fail:\n{}{}", v.stdout, v.stderr);
+    assert_ne!(
+        v.code, 0,
+        "a Secret with data as a list must fail:\n{}{}",
+        v.stdout, v.stderr
+    );
 
     // And --strict is in force: an unknown field in a ServiceAccount fails.
-    let sa_doc = docs.iter().find(|d| d.contains("kind: ServiceAccount")).unwrap();
-    let bad = dir.write("bad/sa-unknown-field.yaml", &sa_doc.replace("- name: ", "- nmae: "));
+    let sa_doc = docs
+        .iter()
+        .find(|d| d.contains("kind: ServiceAccount"))
+        .unwrap();
+    let bad = dir.write(
+        "bad/sa-unknown-field.yaml",
+        &sa_doc.replace("- name: ", "- nmae: "),
+    );
     let v = validate(&[bad]);
-    assert_ne!(v.code, 0, "an unknown field must fail under --strict:\n{}{}", v.stdout, v.stderr);
+    assert_ne!(
+        v.code, 0,
+        "an unknown field must fail under --strict:\n{}{}",
+        v.stdout, v.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -329,14 +417,22 @@ fn legacy_plugin_under_kubectl_kustomize_matches_kubectl_create_secret() {
     let kubectl = tool("kubectl");
     let dir = TempDir::new("kubectl-compat-plugin");
     let home = dir.path().join("plugins");
-    let out = common::run(common::regcred().args(["install-plugin", "--plugin-home"]).arg(&home), "");
+    let out = common::run(
+        common::regcred()
+            .args(["install-plugin", "--plugin-home"])
+            .arg(&home),
+        "",
+    );
     out.assert_ok();
 
     let kdir = dir.path().join("app");
     std::fs::create_dir_all(&kdir).unwrap();
     let cases: Vec<(usize, &Case)> = CASES.iter().enumerate().collect();
     // Credential files resolve against the kustomization directory.
-    let registries: String = cases.iter().map(|(i, c)| registry_entry(*i, c, &kdir)).collect();
+    let registries: String = cases
+        .iter()
+        .map(|(i, c)| registry_entry(*i, c, &kdir))
+        .collect();
     let spec = common::spec(&format!(
         "  registries:\n{registries}  namespaces:\n    include: [\"team-*\"]\n  serviceAccounts:\n    include: [default]\n"
     ));
@@ -358,16 +454,25 @@ data:
 ",
     )
     .unwrap();
-    std::fs::write(kdir.join("kustomization.yaml"), "resources:\n- app.yaml\ntransformers:\n- spec.yaml\n").unwrap();
+    std::fs::write(
+        kdir.join("kustomization.yaml"),
+        "resources:\n- app.yaml\ntransformers:\n- spec.yaml\n",
+    )
+    .unwrap();
 
     let mut cmd = Command::new(&kubectl);
-    cmd.args(["kustomize", "--enable-alpha-plugins"]).arg(&kdir).env("KUSTOMIZE_PLUGIN_HOME", &home);
+    cmd.args(["kustomize", "--enable-alpha-plugins"])
+        .arg(&kdir)
+        .env("KUSTOMIZE_PLUGIN_HOME", &home);
     set_env(&mut cmd, &cases);
     let out = common::run(&mut cmd, "");
     assert_eq!(out.code, 0, "kubectl kustomize failed:\n{}", out.stderr);
     let items = yaml12(&out.stdout);
     let secrets = common::of_kind(&items, "Secret");
-    let mut namespaces: Vec<&str> = secrets.iter().map(|s| s["metadata"]["namespace"].as_str().unwrap()).collect();
+    let mut namespaces: Vec<&str> = secrets
+        .iter()
+        .map(|s| s["metadata"]["namespace"].as_str().unwrap())
+        .collect();
     namespaces.sort();
     assert_eq!(namespaces, ["team-a", "team-b"], "{}", out.stdout);
 
@@ -382,7 +487,12 @@ data:
     );
     for s in &secrets {
         assert_eq!(s["type"], "kubernetes.io/dockerconfigjson");
-        assert_eq!(common::dockerconfig(s), expected, "Secret in {}", s["metadata"]["namespace"]);
+        assert_eq!(
+            common::dockerconfig(s),
+            expected,
+            "Secret in {}",
+            s["metadata"]["namespace"]
+        );
     }
     // The ConfigMap passed through kustomize and regcred still a string.
     let cm = common::of_kind(&items, "ConfigMap");
@@ -392,19 +502,34 @@ data:
     let single = &CASES[0];
     std::fs::write(
         kdir.join("spec.yaml"),
-        common::spec(&format!("  registries:\n{}  namespaces:\n    names: [solo]\n", registry_entry(0, single, &kdir))),
+        common::spec(&format!(
+            "  registries:\n{}  namespaces:\n    names: [solo]\n",
+            registry_entry(0, single, &kdir)
+        )),
     )
     .unwrap();
     let mut cmd = Command::new(&kubectl);
-    cmd.args(["kustomize", "--enable-alpha-plugins"]).arg(&kdir).env("KUSTOMIZE_PLUGIN_HOME", &home);
+    cmd.args(["kustomize", "--enable-alpha-plugins"])
+        .arg(&kdir)
+        .env("KUSTOMIZE_PLUGIN_HOME", &home);
     set_env(&mut cmd, &[(0, single)]);
     let out = common::run(&mut cmd, "");
     assert_eq!(out.code, 0, "kubectl kustomize failed:\n{}", out.stderr);
     let items = yaml12(&out.stdout);
     let secrets = common::of_kind(&items, "Secret");
-    assert_eq!(secrets.len(), 3, "team-a, team-b (by pattern) and solo (by name):\n{}", out.stdout);
+    assert_eq!(
+        secrets.len(),
+        3,
+        "team-a, team-b (by pattern) and solo (by name):\n{}",
+        out.stdout
+    );
     let theirs = kubectl_dockerconfig(single);
     for s in &secrets {
-        assert_eq!(common::dockerconfig(s), theirs, "Secret in {}", s["metadata"]["namespace"]);
+        assert_eq!(
+            common::dockerconfig(s),
+            theirs,
+            "Secret in {}",
+            s["metadata"]["namespace"]
+        );
     }
 }

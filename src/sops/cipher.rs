@@ -5,11 +5,11 @@
 //! (list indices are not part of it), so a value moved to another key
 //! fails to decrypt. Errors never include plaintext or ciphertext.
 
+use aes_gcm::AesGcm;
 use aes_gcm::aead::consts::U32;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::aes::Aes256;
-use aes_gcm::AesGcm;
 use anyhow::{Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -49,7 +49,11 @@ pub fn parse(s: &str) -> Result<EncValue> {
             .ok_or_else(|| anyhow!("malformed ENC value: missing {name}"))
     };
     let (data, iv, tag, kind) = (field("data")?, field("iv")?, field("tag")?, field("type")?);
-    let b64 = |name: &str, v: &str| STANDARD.decode(v).map_err(|_| anyhow!("malformed ENC value: {name} is not base64"));
+    let b64 = |name: &str, v: &str| {
+        STANDARD
+            .decode(v)
+            .map_err(|_| anyhow!("malformed ENC value: {name} is not base64"))
+    };
     Ok(EncValue {
         data: b64("data", &data)?,
         iv: b64("iv", &iv)?,
@@ -61,7 +65,10 @@ pub fn parse(s: &str) -> Result<EncValue> {
 /// Decrypts a parsed value with `key` and `aad`.
 pub fn decrypt(key: &[u8; 32], v: &EncValue, aad: &str) -> Result<Zeroizing<Vec<u8>>> {
     if v.iv.len() != NONCE_LEN {
-        bail!("unsupported IV length {} (sops writes {NONCE_LEN})", v.iv.len());
+        bail!(
+            "unsupported IV length {} (sops writes {NONCE_LEN})",
+            v.iv.len()
+        );
     }
     if v.tag.len() != TAG_LEN {
         bail!("authentication tag has the wrong length");
@@ -71,7 +78,13 @@ pub fn decrypt(key: &[u8; 32], v: &EncValue, aad: &str) -> Result<Zeroizing<Vec<
     msg.extend_from_slice(&v.data);
     msg.extend_from_slice(&v.tag);
     cipher
-        .decrypt(GenericArray::from_slice(&v.iv), Payload { msg: &msg, aad: aad.as_bytes() })
+        .decrypt(
+            GenericArray::from_slice(&v.iv),
+            Payload {
+                msg: &msg,
+                aad: aad.as_bytes(),
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| anyhow!("authentication failed"))
 }
@@ -82,7 +95,13 @@ pub fn encrypt(key: &[u8; 32], plaintext: &[u8], aad: &str, kind: &str) -> Strin
     rand::thread_rng().fill_bytes(&mut iv);
     let cipher = Gcm::new(GenericArray::from_slice(key));
     let out = cipher
-        .encrypt(GenericArray::from_slice(&iv), Payload { msg: plaintext, aad: aad.as_bytes() })
+        .encrypt(
+            GenericArray::from_slice(&iv),
+            Payload {
+                msg: plaintext,
+                aad: aad.as_bytes(),
+            },
+        )
         .expect("AES-GCM encryption cannot fail for in-memory buffers");
     let (data, tag) = out.split_at(out.len() - TAG_LEN);
     format!(

@@ -83,8 +83,13 @@ fn parse_tree(format: Format, text: &str, origin: &str) -> Result<Parsed> {
             .map(|d| from_yaml(&d.value))
             .collect::<Result<_>>()?
     } else {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| anyhow!("{origin}: invalid JSON at line {}, column {}", e.line(), e.column()))?;
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            anyhow!(
+                "{origin}: invalid JSON at line {}, column {}",
+                e.line(),
+                e.column()
+            )
+        })?;
         vec![from_json(&v)?]
     };
     if docs.is_empty() {
@@ -108,7 +113,11 @@ fn parse_tree(format: Format, text: &str, origin: &str) -> Result<Parsed> {
             _ => bail!("{origin}: a binary sops file must hold a single \"data\" string"),
         }
     }
-    Ok(Parsed { format, docs, metadata })
+    Ok(Parsed {
+        format,
+        docs,
+        metadata,
+    })
 }
 
 /// Converts a YAML value, typing plain scalars the way sops' yaml.v3 does.
@@ -125,13 +134,16 @@ fn from_yaml(v: &Value) -> Result<Node> {
         Value::Mapping(m) => Node::Map(
             m.iter()
                 .map(|(k, v)| {
-                    let key = crate::spec::scalar_string(k).ok_or_else(|| anyhow!("mapping keys must be strings"))?;
+                    let key = crate::spec::scalar_string(k)
+                        .ok_or_else(|| anyhow!("mapping keys must be strings"))?;
                     Ok((key, from_yaml(v)?))
                 })
                 .collect::<Result<_>>()?,
         ),
         Value::Tagged(t) => match yaml::as_str(v) {
-            Some(raw) if t.tag == serde_yaml_ng::value::Tag::new(yaml::RAW_PLAIN_TAG) => resolve_yaml_v3(raw),
+            Some(raw) if t.tag == serde_yaml_ng::value::Tag::new(yaml::RAW_PLAIN_TAG) => {
+                resolve_yaml_v3(raw)
+            }
             _ => from_yaml(&t.value)?,
         },
     })
@@ -150,7 +162,10 @@ fn resolve_yaml_v3(raw: &str) -> Node {
         Some((o.to_string(), 8))
     } else if let Some(b) = digits.strip_prefix("0b").or(digits.strip_prefix("0B")) {
         Some((b.to_string(), 2))
-    } else if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()) {
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
         Some((digits[1..].to_string(), 8))
     } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         Some((digits.clone(), 10))
@@ -168,7 +183,11 @@ fn resolve_yaml_v3(raw: &str) -> Node {
         ".nan" => return Node::Float(f64::NAN),
         _ => {}
     }
-    if raw.bytes().any(|b| b.is_ascii_digit()) && raw.bytes().all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b)) {
+    if raw.bytes().any(|b| b.is_ascii_digit())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b))
+    {
         if let Ok(f) = raw.replace('_', "").parse::<f64>() {
             return Node::Float(f);
         }
@@ -186,12 +205,17 @@ fn timestamp(raw: &str) -> Option<String> {
     )
     .ok()?;
     let c = re.captures(raw)?;
-    let num = |i: usize| c.get(i).map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(0));
+    let num = |i: usize| {
+        c.get(i)
+            .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(0))
+    };
     let date = format!("{}-{:02}-{:02}", &c[1], num(2), num(3));
     if c.get(4).is_none() {
         return Some(format!("{date}T00:00:00Z"));
     }
-    let frac = c.get(7).map_or(String::new(), |m| m.as_str().trim_end_matches('0').to_string());
+    let frac = c.get(7).map_or(String::new(), |m| {
+        m.as_str().trim_end_matches('0').to_string()
+    });
     let frac = if frac == "." { String::new() } else { frac };
     let zone = match c.get(8).map(|m| m.as_str()) {
         None | Some("Z") => "Z".to_string(),
@@ -199,10 +223,19 @@ fn timestamp(raw: &str) -> Option<String> {
             let (sign, rest) = z.split_at(1);
             let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
             let (h, m) = (h.parse::<u32>().unwrap_or(0), m.parse::<u32>().unwrap_or(0));
-            if h == 0 && m == 0 { "Z".into() } else { format!("{sign}{h:02}:{m:02}") }
+            if h == 0 && m == 0 {
+                "Z".into()
+            } else {
+                format!("{sign}{h:02}:{m:02}")
+            }
         }
     };
-    Some(format!("{date}T{:02}:{:02}:{:02}{frac}{zone}", num(4), num(5), num(6)))
+    Some(format!(
+        "{date}T{:02}:{:02}:{:02}{frac}{zone}",
+        num(4),
+        num(5),
+        num(6)
+    ))
 }
 
 fn from_json(v: &serde_json::Value) -> Result<Node> {
@@ -214,7 +247,11 @@ fn from_json(v: &serde_json::Value) -> Result<Node> {
         J::Number(n) => Node::Float(n.as_f64().unwrap_or_default()),
         J::String(s) => Node::Str(s.clone()),
         J::Array(a) => Node::Seq(a.iter().map(from_json).collect::<Result<_>>()?),
-        J::Object(o) => Node::Map(o.iter().map(|(k, v)| Ok((k.clone(), from_json(v)?))).collect::<Result<_>>()?),
+        J::Object(o) => Node::Map(
+            o.iter()
+                .map(|(k, v)| Ok((k.clone(), from_json(v)?)))
+                .collect::<Result<_>>()?,
+        ),
     })
 }
 
@@ -245,8 +282,11 @@ fn parse_dotenv(text: &str) -> Result<Parsed> {
     })
 }
 
+/// One INI line: its section, and the key/value pair (`None` for a `[section]` header).
+pub type IniEntry = (String, Option<(String, String)>);
+
 /// INI lines as (section, key, value); `DEFAULT` holds keys before any section.
-pub fn ini_entries(text: &str) -> Result<Vec<(String, Option<(String, String)>)>> {
+pub fn ini_entries(text: &str) -> Result<Vec<IniEntry>> {
     let mut out = Vec::new();
     let mut section = "DEFAULT".to_string();
     for (n, raw) in text.lines().enumerate() {
@@ -292,7 +332,8 @@ fn parse_ini(text: &str) -> Result<Parsed> {
             }
         }
     }
-    sections.retain(|(name, body)| name != "DEFAULT" || !matches!(body, Node::Map(m) if m.is_empty()));
+    sections
+        .retain(|(name, body)| name != "DEFAULT" || !matches!(body, Node::Map(m) if m.is_empty()));
     Ok(Parsed {
         format: Format::Ini,
         docs: vec![Node::Map(sections)],
@@ -309,11 +350,15 @@ fn unflatten(flat: &[(String, String)]) -> Result<Node> {
         let mut node = map_entry(&mut root, &first);
         for part in parts {
             node = if let Some(i) = part.strip_prefix("list_") {
-                let i: usize = i.parse().map_err(|_| anyhow!("metadata key {key:?} is malformed"))?;
+                let i: usize = i
+                    .parse()
+                    .map_err(|_| anyhow!("metadata key {key:?} is malformed"))?;
                 if !matches!(node, Node::Seq(_)) {
                     *node = Node::Seq(Vec::new());
                 }
-                let Node::Seq(items) = node else { unreachable!() };
+                let Node::Seq(items) = node else {
+                    unreachable!()
+                };
                 while items.len() <= i {
                     items.push(Node::Null);
                 }
@@ -333,7 +378,9 @@ fn map_entry<'a>(node: &'a mut Node, key: &str) -> &'a mut Node {
     if !matches!(node, Node::Map(_)) {
         *node = Node::Map(Vec::new());
     }
-    let Node::Map(items) = node else { unreachable!() };
+    let Node::Map(items) = node else {
+        unreachable!()
+    };
     let pos = match items.iter().position(|(k, _)| k == key) {
         Some(p) => p,
         None => {
@@ -349,7 +396,11 @@ fn flatten(node: &Node, prefix: &str, out: &mut Vec<(String, String)>) {
     match node {
         Node::Map(items) => {
             for (k, v) in items {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}__map_{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}__map_{k}")
+                };
                 flatten(v, &key, out);
             }
         }
@@ -419,7 +470,9 @@ pub fn emit(format: Format, docs: &[Node], metadata: Option<&Node>) -> Result<Ve
                 for (k, v) in items {
                     match v {
                         Node::Comment(c) => out.push_str(&format!("#{c}\n")),
-                        v => out.push_str(&format!("{k}={}\n", scalar_text(v).replace('\n', "\\n"))),
+                        v => {
+                            out.push_str(&format!("{k}={}\n", scalar_text(v).replace('\n', "\\n")))
+                        }
                     }
                 }
             }
@@ -443,7 +496,10 @@ pub fn emit(format: Format, docs: &[Node], metadata: Option<&Node>) -> Result<Ve
                 let mut flat = Vec::new();
                 flatten(md, "", &mut flat);
                 flat.sort();
-                sections.push(("sops".into(), Node::Map(flat.into_iter().map(|(k, v)| (k, Node::Str(v))).collect())));
+                sections.push((
+                    "sops".into(),
+                    Node::Map(flat.into_iter().map(|(k, v)| (k, Node::Str(v))).collect()),
+                ));
             }
             for (name, body) in sections {
                 if !out.is_empty() {
@@ -453,10 +509,19 @@ pub fn emit(format: Format, docs: &[Node], metadata: Option<&Node>) -> Result<Ve
                     out.push_str(&format!("[{name}]\n"));
                 }
                 if let Node::Map(items) = body {
+                    // go-ini aligns the `=` of a section's keys.
+                    let width = items
+                        .iter()
+                        .map(|(k, _)| k.chars().count())
+                        .max()
+                        .unwrap_or(0);
                     for (k, v) in items {
                         match v {
                             Node::Comment(c) => out.push_str(&format!("; {c}\n")),
-                            v => out.push_str(&format!("{k} = {}\n", scalar_text(&v).replace('\n', "\\n"))),
+                            v => out.push_str(&format!(
+                                "{k:<width$} = {}\n",
+                                scalar_text(&v).replace('\n', "\\n")
+                            )),
                         }
                     }
                 }
@@ -548,7 +613,10 @@ fn yaml_string(s: &str, block_indent: usize, is_key: bool) -> String {
     m.insert(Value::String("k".into()), Value::String(s.into()));
     // Reuse the manifest writer's quoting rules; strip the `k: ` it adds.
     let text = yaml::to_string(&Value::Mapping(m)).unwrap_or_default();
-    let body = text.strip_prefix("k: ").unwrap_or(&text).trim_end_matches('\n');
+    let body = text
+        .strip_prefix("k: ")
+        .unwrap_or(&text)
+        .trim_end_matches('\n');
     if body.starts_with('|') && !is_key {
         // Re-indent the literal block's content to this position.
         let mut lines = body.split('\n');
@@ -576,7 +644,11 @@ fn go_g_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     // Shortest digits; Go switches to %e when the exponent is < -4 or >= 6.
     let (mant, exp) = split_exp(f);
@@ -600,7 +672,10 @@ fn json_node(out: &mut String, node: &Node, depth: usize) {
     match node {
         Node::Map(items) if !items.is_empty() => {
             out.push_str("{\n");
-            let items: Vec<_> = items.iter().filter(|(_, v)| !matches!(v, Node::Comment(_))).collect();
+            let items: Vec<_> = items
+                .iter()
+                .filter(|(_, v)| !matches!(v, Node::Comment(_)))
+                .collect();
             for (i, (k, v)) in items.iter().enumerate() {
                 tabs(out, depth + 1);
                 go_json_string(out, k);
@@ -643,7 +718,11 @@ fn go_json_float(f: f64) -> String {
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let (mant, exp) = split_exp(f);
         // Go writes e+21 and e-7 (two digits only for positive exponents).
-        return if exp < 0 { format!("{mant}e-{}", -exp) } else { format!("{mant}e+{exp:02}") };
+        return if exp < 0 {
+            format!("{mant}e-{}", -exp)
+        } else {
+            format!("{mant}e+{exp:02}")
+        };
     }
     format!("{f}")
 }
@@ -678,13 +757,19 @@ mod tests {
         assert_eq!(resolve_yaml_v3("1_000"), Node::Int(1000));
         assert_eq!(resolve_yaml_v3("1e3"), Node::Float(1000.0));
         assert_eq!(resolve_yaml_v3("yes"), Node::Str("yes".into()));
-        assert_eq!(resolve_yaml_v3("2024-01-01"), Node::Time("2024-01-01T00:00:00Z".into()));
-        assert_eq!(resolve_yaml_v3("2001-12-14t21:59:43.10-05:00"), Node::Time("2001-12-14T21:59:43.1-05:00".into()));
+        assert_eq!(
+            resolve_yaml_v3("2024-01-01"),
+            Node::Time("2024-01-01T00:00:00Z".into())
+        );
+        assert_eq!(
+            resolve_yaml_v3("2001-12-14t21:59:43.10-05:00"),
+            Node::Time("2001-12-14T21:59:43.1-05:00".into())
+        );
     }
 
     #[test]
     fn go_float_spellings() {
-        assert_eq!(go_g_float(3.14), "3.14");
+        assert_eq!(go_g_float(2.5), "2.5");
         assert_eq!(go_g_float(7.0), "7");
         assert_eq!(go_g_float(1e6), "1e+06");
         assert_eq!(go_g_float(123456.0), "123456");
@@ -695,7 +780,13 @@ mod tests {
     #[test]
     fn flatten_and_unflatten_are_inverse() {
         let md = Node::Map(vec![
-            ("age".into(), Node::Seq(vec![Node::Map(vec![("recipient".into(), Node::Str("r".into())), ("enc".into(), Node::Str("e\n".into()))])])),
+            (
+                "age".into(),
+                Node::Seq(vec![Node::Map(vec![
+                    ("recipient".into(), Node::Str("r".into())),
+                    ("enc".into(), Node::Str("e\n".into())),
+                ])]),
+            ),
             ("version".into(), Node::Str("3.9.0".into())),
         ]);
         let mut flat = Vec::new();

@@ -58,7 +58,9 @@ fn age_keys(list: Option<&Node>) -> Result<Vec<AgeKey>> {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let get = |k: &str| text(item.get(k)).ok_or_else(|| anyhow!("sops.age[{i}].{k}: missing"));
+                let get = |k: &str| {
+                    text(item.get(k)).ok_or_else(|| anyhow!("sops.age[{i}].{k}: missing"))
+                };
                 Ok(AgeKey {
                     recipient: get("recipient")?,
                     enc: get("enc")?,
@@ -73,10 +75,17 @@ fn foreign(group: &Node, out: &mut Vec<String>) {
     for backend in FOREIGN_BACKENDS {
         if let Some(Node::Seq(items)) = group.get(backend) {
             for item in items {
-                let id = ["fp", "arn", "resource_id", "vault_url", "vault_address", "key_id"]
-                    .iter()
-                    .find_map(|k| text(item.get(k)))
-                    .unwrap_or_default();
+                let id = [
+                    "fp",
+                    "arn",
+                    "resource_id",
+                    "vault_url",
+                    "vault_address",
+                    "key_id",
+                ]
+                .iter()
+                .find_map(|k| text(item.get(k)))
+                .unwrap_or_default();
                 out.push(format!("{backend} {id}").trim_end().to_string());
             }
         }
@@ -106,12 +115,14 @@ pub fn parse(md: &Node) -> Result<Metadata> {
     if !matches!(md, Node::Map(_)) {
         bail!("sops metadata: must be a mapping");
     }
-    let version = text(md.get("version")).ok_or_else(|| anyhow!("sops metadata: version is missing"))?;
+    let version =
+        text(md.get("version")).ok_or_else(|| anyhow!("sops metadata: version is missing"))?;
     if !is_semver(&version) {
         bail!("sops metadata: version {version:?} is not a semantic version (x.y.z)");
     }
     let mac = text(md.get("mac")).ok_or_else(|| anyhow!("sops metadata: mac is missing"))?;
-    let lastmodified = text(md.get("lastmodified")).ok_or_else(|| anyhow!("sops metadata: lastmodified is missing"))?;
+    let lastmodified = text(md.get("lastmodified"))
+        .ok_or_else(|| anyhow!("sops metadata: lastmodified is missing"))?;
 
     let set: Vec<(&str, String)> = RULE_KEYS
         .iter()
@@ -124,7 +135,8 @@ pub fn parse(md: &Node) -> Result<Metadata> {
             set[1].0
         );
     }
-    let regex = |v: &str| Regex::new(v).map_err(|_| anyhow!("sops metadata: invalid regular expression"));
+    let regex =
+        |v: &str| Regex::new(v).map_err(|_| anyhow!("sops metadata: invalid regular expression"));
     let rule = match set.first() {
         None => Rule::UnencryptedSuffix("_unencrypted".into()),
         Some(("unencrypted_suffix", v)) => Rule::UnencryptedSuffix(v.clone()),
@@ -152,7 +164,10 @@ pub fn parse(md: &Node) -> Result<Metadata> {
         bail!("sops metadata: no keys found in file");
     }
     let shamir_threshold = match text(md.get("shamir_threshold")) {
-        Some(t) => Some(t.parse().map_err(|_| anyhow!("sops metadata: shamir_threshold is not a number"))?),
+        Some(t) => Some(
+            t.parse()
+                .map_err(|_| anyhow!("sops metadata: shamir_threshold is not a number"))?,
+        ),
         None => None,
     };
     let mac_only_encrypted = matches!(md.get("mac_only_encrypted"), Some(Node::Bool(true)))
@@ -177,7 +192,13 @@ mod tests {
     fn semver_and_time() {
         assert!(is_semver("3.9.0") && is_semver("3.11.0-rc.1"));
         assert!(!is_semver("3.9") && !is_semver("latest"));
-        assert_eq!(normalise_time("2024-01-01T10:00:00.123Z"), "2024-01-01T10:00:00Z");
-        assert_eq!(normalise_time("2024-01-01T10:00:00.5+02:00"), "2024-01-01T10:00:00+02:00");
+        assert_eq!(
+            normalise_time("2024-01-01T10:00:00.123Z"),
+            "2024-01-01T10:00:00Z"
+        );
+        assert_eq!(
+            normalise_time("2024-01-01T10:00:00.5+02:00"),
+            "2024-01-01T10:00:00+02:00"
+        );
     }
 }

@@ -44,7 +44,11 @@ pub fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option<Decryp
     let Some(format) = formats::detect(path, text) else {
         return Ok(None);
     };
-    let Parsed { format, mut docs, metadata } = formats::parse(format, text, path)?;
+    let Parsed {
+        format,
+        mut docs,
+        metadata,
+    } = formats::parse(format, text, path)?;
     let md = metadata::parse(&metadata.ok_or_else(|| anyhow!("no sops metadata"))?)?;
     let key = data_key(&md, ids)?;
     let mac = tree::decrypt_tree(&mut docs, &key, &md.rule, md.mac_only_encrypted)?;
@@ -84,16 +88,38 @@ fn data_key(md: &Metadata, ids: &Identities) -> Result<Zeroizing<[u8; 32]>> {
         if let Some(e) = first_error {
             return Err(e.context("cannot unwrap the data key"));
         }
-        let mut recipients: Vec<String> = md.groups.iter().flatten().map(|k| k.recipient.clone()).collect();
-        recipients.extend(md.foreign_keys.iter().map(|k| format!("{k} (not supported by regcred)")));
+        let mut recipients: Vec<String> = md
+            .groups
+            .iter()
+            .flatten()
+            .map(|k| k.recipient.clone())
+            .collect();
+        recipients.extend(
+            md.foreign_keys
+                .iter()
+                .map(|k| format!("{k} (not supported by regcred)")),
+        );
         bail!(
             "no age identity can decrypt it{}. It is encrypted to: {}. Identities were looked for in: {}",
-            if needed > 1 { format!(" ({} of {} key groups needed, {} unlocked)", needed, md.groups.len(), shares.len()) } else { String::new() },
+            if needed > 1 {
+                format!(
+                    " ({} of {} key groups needed, {} unlocked)",
+                    needed,
+                    md.groups.len(),
+                    shares.len()
+                )
+            } else {
+                String::new()
+            },
             recipients.join(", "),
             ids.searched()
         );
     }
-    let key = if needed > 1 { shamir::combine(&shares[..needed])? } else { shares.swap_remove(0) };
+    let key = if needed > 1 {
+        shamir::combine(&shares[..needed])?
+    } else {
+        shares.swap_remove(0)
+    };
     let key: [u8; 32] = key
         .as_slice()
         .try_into()
@@ -114,12 +140,17 @@ pub struct EncryptOptions {
 /// Encrypts `plaintext` (format chosen from `path`'s extension, as sops does).
 pub fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Vec<u8>> {
     if opts.recipients.is_empty() {
-        bail!("no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml");
+        bail!(
+            "no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml"
+        );
     }
     let format = Format::from_path(path);
     let text = std::str::from_utf8(plaintext).map_err(|_| anyhow!("{path} is not UTF-8 text"))?;
     let mut docs = if format == Format::Binary {
-        vec![Node::Map(vec![("data".into(), Node::Str(text.to_string()))])]
+        vec![Node::Map(vec![(
+            "data".into(),
+            Node::Str(text.to_string()),
+        )])]
     } else {
         let parsed = formats::parse(format, text, path)?;
         if parsed.metadata.is_some() || formats::detect(path, text).is_some() {
@@ -141,10 +172,16 @@ pub fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Ve
         .iter()
         .map(|r| {
             let enc = wrap_key(r, key.as_ref())?;
-            Ok(Node::Map(vec![("recipient".into(), Node::Str(r.clone())), ("enc".into(), Node::Str(enc))]))
+            Ok(Node::Map(vec![
+                ("recipient".into(), Node::Str(r.clone())),
+                ("enc".into(), Node::Str(enc)),
+            ]))
         })
         .collect::<Result<Vec<_>>>()?;
-    let (rule_key, rule_value) = opts.rule.clone().unwrap_or(("unencrypted_suffix".into(), "_unencrypted".into()));
+    let (rule_key, rule_value) = opts
+        .rule
+        .clone()
+        .unwrap_or(("unencrypted_suffix".into(), "_unencrypted".into()));
     let mut md = vec![
         ("age".to_string(), Node::Seq(age)),
         ("lastmodified".into(), Node::Str(lastmodified)),
@@ -179,15 +216,14 @@ fn wrap_key(recipient: &str, key: &[u8]) -> Result<String> {
                 .map_err(|e| anyhow!("invalid age recipient {recipient:?}: {e}"))?,
         )
     } else if recipient.starts_with("ssh-") {
-        Box::new(
-            recipient
-                .parse::<age::ssh::Recipient>()
-                .map_err(|_| anyhow!("invalid ssh recipient {recipient:?} (ssh-ed25519 and ssh-rsa are supported)"))?,
-        )
+        Box::new(recipient.parse::<age::ssh::Recipient>().map_err(|_| {
+            anyhow!("invalid ssh recipient {recipient:?} (ssh-ed25519 and ssh-rsa are supported)")
+        })?)
     } else {
         bail!("unsupported recipient {recipient:?}: expected age1... or an ssh public key");
     };
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(r.as_ref())).map_err(|e| anyhow!("age: {e}"))?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(r.as_ref()))
+        .map_err(|e| anyhow!("age: {e}"))?;
     let mut out = Vec::new();
     let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)?;
     let mut w = encryptor.wrap_output(armor)?;
@@ -217,7 +253,12 @@ pub fn rfc3339(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

@@ -265,7 +265,11 @@ pub fn assert_same_text(expected: &str, actual: &str, what: &str) {
         return;
     }
     let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    let first = e.iter().zip(&a).position(|(x, y)| x != y).unwrap_or(e.len().min(a.len()));
+    let first = e
+        .iter()
+        .zip(&a)
+        .position(|(x, y)| x != y)
+        .unwrap_or(e.len().min(a.len()));
     let from = first.saturating_sub(8);
     let show = |v: &[&str]| -> String {
         v.iter()
