@@ -159,8 +159,9 @@ fn render_secrets(
             continue;
         }
         let spec = &job.spec;
-        let payload =
-            payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone())?;
+        let payload = payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone());
+        job.resolver.forget();
+        let payload = payload?;
         let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
         labels.extend(spec.secret_labels.iter().cloned());
         for ns in &sel.targets {

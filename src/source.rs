@@ -78,6 +78,12 @@ impl Resolver {
         }
     }
 
+    /// Drops every decrypted file held for reuse within one spec (the
+    /// buffers zeroize on drop), once the Secret payload is built.
+    pub fn forget(&self) {
+        self.cache.borrow_mut().clear();
+    }
+
     /// Every `auths` entry of a docker config.json source.
     pub fn docker_config(&self, source: &ValueSource) -> Result<Vec<AuthEntry>> {
         let ValueSource::File { path, field, .. } = source else {
