@@ -6,8 +6,8 @@
 
 use crate::commands;
 use crate::run::{self, Outcome, RenderOptions, SourceOptions};
-use clap::{Parser, Subcommand};
-use std::io::{Read, Write};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -34,6 +34,12 @@ Examples:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print errors only (no warnings)
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Also print a summary of what was rendered
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -53,6 +59,9 @@ enum Command {
         /// Write one file per object into DIR instead of a stream to stdout
         #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
         output_dir: Option<PathBuf>,
+        /// Compare with the files a previous `-o DIR` wrote: print a diff (Secret data redacted) and exit 1 if out of date
+        #[arg(long, value_name = "DIR", conflicts_with = "output_dir")]
+        check: Option<PathBuf>,
         /// Let credential files live outside the spec file's directory
         #[arg(long)]
         allow_path_outside_root: bool,
@@ -117,6 +126,17 @@ enum Command {
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Print a shell completion script
+    #[command(after_help = "Example:
+  regcred completions bash > /etc/bash_completion.d/regcred")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these definitions
+    #[command(after_help = "Example:
+  regcred man > /usr/local/share/man/man1/regcred.1")]
+    Man,
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
   kpt fn eval --exec regcred --fn-config regcred.yaml")]
@@ -156,18 +176,34 @@ pub fn main() -> i32 {
                 Ok(stdin) => {
                     run::legacy_plugin(PathBuf::from(&args[1]).as_path(), &stdin, root.as_deref())
                 }
-                Err(e) => failed(e),
+                Err(e) => Outcome::error(e),
             }
         }
         _ => match Cli::try_parse_from(&args) {
-            Ok(cli) => dispatch(cli),
+            Ok(cli) => {
+                let verbosity = if cli.quiet {
+                    Verbosity::Quiet
+                } else if cli.verbose {
+                    Verbosity::Verbose
+                } else {
+                    Verbosity::Normal
+                };
+                return emit(dispatch(cli), verbosity);
+            }
             Err(e) => {
                 let _ = e.print();
                 return e.exit_code();
             }
         },
     };
-    emit(outcome)
+    emit(outcome, Verbosity::Normal)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
 }
 
 fn is_plugin_config(arg: &std::ffi::OsStr) -> bool {
@@ -185,19 +221,20 @@ fn dispatch(cli: Cli) -> Outcome {
                         "export KUSTOMIZE_PLUGIN_HOME={}\n",
                         crate::plugin::shell_quote(&home)
                     ),
-                    stderr: vec![format!(
+                    info: vec![format!(
                         "installed {}",
                         crate::plugin::plugin_path(&home).display()
                     )],
-                    code: 0,
+                    ..Outcome::default()
                 },
-                Err(e) => failed(e),
+                Err(e) => Outcome::error(e),
             }
         }
         Command::Render {
             specs,
             inputs,
             output_dir,
+            check,
             allow_path_outside_root,
             age_key_file,
         } => run::render_cli(
@@ -205,6 +242,7 @@ fn dispatch(cli: Cli) -> Outcome {
                 specs,
                 inputs,
                 output_dir,
+                check_dir: check,
                 sources: SourceOptions {
                     allow_path_outside_root,
                     age_key_file,
@@ -253,25 +291,35 @@ fn dispatch(cli: Cli) -> Outcome {
             age_key_file,
         }),
         Command::Keygen { output } => commands::keygen(output.as_deref()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "regcred", &mut buf);
+            Outcome {
+                stdout: String::from_utf8_lossy(&buf).into_owned(),
+                ..Outcome::default()
+            }
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => Outcome {
+                    stdout: String::from_utf8_lossy(&buf).into_owned(),
+                    ..Outcome::default()
+                },
+                Err(e) => Outcome::error(e.into()),
+            }
+        }
     }
 }
 
 fn krm_mode() -> Outcome {
     let root = match std::env::current_dir() {
         Ok(d) => d,
-        Err(e) => return failed(e.into()),
+        Err(e) => return Outcome::error(e.into()),
     };
     match read_stdin() {
         Ok(input) => run::krm_function(&input, &root),
-        Err(e) => failed(e),
-    }
-}
-
-fn failed(e: anyhow::Error) -> Outcome {
-    Outcome {
-        stdout: String::new(),
-        stderr: vec![format!("error: {e:#}")],
-        code: 1,
+        Err(e) => Outcome::error(e),
     }
 }
 
@@ -283,10 +331,24 @@ fn read_stdin() -> anyhow::Result<String> {
     Ok(s)
 }
 
-fn emit(outcome: Outcome) -> i32 {
+/// Prints an outcome: stderr lines (warnings dropped with `--quiet`, info
+/// added with `--verbose`, prefixes coloured on a terminal unless
+/// `NO_COLOR` is set), then stdout.
+fn emit(outcome: Outcome, verbosity: Verbosity) -> i32 {
     let mut err = std::io::stderr().lock();
+    let color = err.is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb");
     for line in &outcome.stderr {
-        let _ = writeln!(err, "{line}");
+        if verbosity == Verbosity::Quiet && line.starts_with("warning:") {
+            continue;
+        }
+        let _ = writeln!(err, "{}", paint(line, color));
+    }
+    if verbosity == Verbosity::Verbose {
+        for line in &outcome.info {
+            let _ = writeln!(err, "{}", paint(&format!("info: {line}"), color));
+        }
     }
     let mut out = std::io::stdout().lock();
     if out
@@ -298,4 +360,17 @@ fn emit(outcome: Outcome) -> i32 {
         return 1;
     }
     outcome.code
+}
+
+/// Colours the `error:`/`warning:`/`info:` prefix (red, yellow, blue).
+fn paint(line: &str, color: bool) -> String {
+    if !color {
+        return line.to_string();
+    }
+    for (prefix, code) in [("error:", "1;31"), ("warning:", "1;33"), ("info:", "1;34")] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return format!("\x1b[{code}m{prefix}\x1b[0m{rest}");
+        }
+    }
+    line.to_string()
 }

@@ -24,15 +24,7 @@ fn ok(stdout: Vec<u8>, stderr: Vec<String>) -> Outcome {
     Outcome {
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr,
-        code: 0,
-    }
-}
-
-fn failed(e: anyhow::Error) -> Outcome {
-    Outcome {
-        stdout: String::new(),
-        stderr: vec![format!("error: {e:#}")],
-        code: 1,
+        ..Outcome::default()
     }
 }
 
@@ -98,7 +90,7 @@ pub fn encrypt(args: &EncryptArgs) -> Outcome {
             None => Ok(ok(out, stderr)),
         }
     };
-    run().unwrap_or_else(failed)
+    run().unwrap_or_else(Outcome::error)
 }
 
 /// Options of `regcred decrypt`.
@@ -141,7 +133,7 @@ pub fn decrypt(args: &DecryptArgs) -> Outcome {
             None => Ok(ok(plain.to_vec(), Vec::new())),
         }
     };
-    run().unwrap_or_else(failed)
+    run().unwrap_or_else(Outcome::error)
 }
 
 /// `--extract '["a"]["b"]'`: a scalar as its text, a subtree in the file's format.
@@ -199,7 +191,7 @@ pub fn keygen(output: Option<&Path>) -> Outcome {
             None => Ok(ok(text.as_bytes().to_vec(), note)),
         }
     };
-    run().unwrap_or_else(failed)
+    run().unwrap_or_else(Outcome::error)
 }
 
 /// Writes via a temporary file and rename, so a failure leaves no partial file.

@@ -59,6 +59,28 @@ pub struct Output {
     pub findings: Vec<Finding>,
     /// Per spec: which namespaces were targeted or skipped.
     pub selections: Vec<Selection>,
+    pub summary: Summary,
+}
+
+/// Counts for `--verbose` and reports.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    /// Secrets rendered (new or replaced in place).
+    pub secrets: usize,
+    /// ServiceAccounts in the input that reference a rendered Secret.
+    pub patched_service_accounts: usize,
+    /// ServiceAccounts regcred created.
+    pub created_service_accounts: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} Secrets rendered, {} ServiceAccounts patched, {} created",
+            self.secrets, self.patched_service_accounts, self.created_service_accounts
+        )
+    }
 }
 
 type Key = (String, String);
@@ -76,9 +98,15 @@ pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
     }
 
     let secrets = render_secrets(jobs, &selections, &mut findings)?;
+    let secret_count = secrets.len();
     let mut new_secrets = place_secrets(&mut items, secrets)?;
-    let existing_sas = patch_service_accounts(&mut items, jobs, &selections)?;
+    let (existing_sas, patched) = patch_service_accounts(&mut items, jobs, &selections)?;
     let new_sas = missing_service_accounts(jobs, &selections, &existing_sas)?;
+    let summary = Summary {
+        secrets: secret_count,
+        patched_service_accounts: patched,
+        created_service_accounts: new_sas.len(),
+    };
 
     items.append(&mut new_secrets);
     items.extend(new_sas);
@@ -86,6 +114,7 @@ pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
         items,
         findings,
         selections,
+        summary,
     })
 }
 
@@ -322,13 +351,15 @@ fn keep_runner_annotations(old: &Value, new: &mut Value) {
 }
 
 /// Appends each spec's Secret to the `imagePullSecrets` of matching input
-/// ServiceAccounts. Returns the (namespace, name) of every input SA.
+/// ServiceAccounts. Returns the (namespace, name) of every input SA and how
+/// many of them a spec selected.
 fn patch_service_accounts(
     items: &mut [Value],
     jobs: &[Job],
     selections: &[Selection],
-) -> Result<BTreeSet<Key>> {
+) -> Result<(BTreeSet<Key>, usize)> {
     let mut existing = BTreeSet::new();
+    let mut patched = 0;
     for item in items.iter_mut().filter(|i| is_kind(i, "ServiceAccount")) {
         let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
             continue;
@@ -338,6 +369,7 @@ fn patch_service_accounts(
         if target::opted_out(item) {
             continue;
         }
+        let mut selected = false;
         for (job, sel) in jobs.iter().zip(selections) {
             let sa = &job.spec.service_accounts;
             if sel.targets.binary_search(&ns).is_ok()
@@ -345,10 +377,12 @@ fn patch_service_accounts(
             {
                 add_pull_secret(item, &job.spec.secret_name)
                     .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
+                selected = true;
             }
         }
+        patched += usize::from(selected);
     }
-    Ok(existing)
+    Ok((existing, patched))
 }
 
 /// Appends `{name: secret}` unless present; keeps every other entry.

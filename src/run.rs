@@ -6,6 +6,7 @@
 
 use crate::encrypted::EncryptedFiles;
 use crate::identity::{Discovery, Identities};
+use crate::check;
 use crate::krm;
 use crate::render::{self, Finding, Job, Severity};
 use crate::source::Resolver;
@@ -21,15 +22,25 @@ use std::rc::Rc;
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub stdout: String,
+    /// Errors and warnings, one per line.
     pub stderr: Vec<String>,
+    /// Informational lines, shown with `--verbose`.
+    pub info: Vec<String>,
     pub code: i32,
 }
 
 impl Outcome {
-    fn failed(err: anyhow::Error, stdout: String) -> Self {
+    /// A failure with nothing on stdout.
+    pub fn error(err: anyhow::Error) -> Self {
+        Self::failed(err, String::new())
+    }
+
+    /// A failure; `stdout` is only ever a KRM ResourceList carrying the error.
+    pub fn failed(err: anyhow::Error, stdout: String) -> Self {
         Outcome {
             stdout,
             stderr: vec![format!("error: {err:#}")],
+            info: Vec::new(),
             code: 1,
         }
     }
@@ -144,7 +155,7 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
         Ok((stdout, findings)) => Outcome {
             stdout,
             stderr: warnings(&findings),
-            code: 0,
+            ..Outcome::default()
         },
         Err(e) => {
             let out = krm::write(
@@ -176,7 +187,7 @@ pub fn legacy_plugin(config: &Path, stdin: &str, config_root: Option<&Path>) -> 
         Ok((stdout, findings)) => Outcome {
             stdout,
             stderr: warnings(&findings),
-            code: 0,
+            ..Outcome::default()
         },
         Err(e) => Outcome::failed(e, String::new()),
     }
@@ -187,10 +198,13 @@ pub struct RenderOptions {
     pub specs: Vec<PathBuf>,
     pub inputs: Vec<String>,
     pub output_dir: Option<PathBuf>,
+    /// `--check DIR`: compare with committed output instead of writing.
+    pub check_dir: Option<PathBuf>,
     pub sources: SourceOptions,
 }
 
-/// `regcred render`: specs and input files to a YAML stream or a directory.
+/// `regcred render`: specs and input files to a YAML stream, a directory,
+/// or a drift check against a directory.
 pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
     let result = (|| {
         let mut jobs = Vec::new();
@@ -211,22 +225,37 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
         }
         // RegistryCredentials documents are configuration, not resources.
         items.retain(|i| !spec::is_spec(i));
-        let out = render::render(items, &jobs)?;
-        let stdout = match &opts.output_dir {
-            Some(dir) => {
-                write_dir(dir, &out.items)?;
-                String::new()
-            }
-            None => yaml::stream_to_string(&out.items)?,
-        };
-        Ok::<_, anyhow::Error>((stdout, out.findings))
+        render::render(items, &jobs)
     })();
-    match result {
-        Ok((stdout, findings)) => Outcome {
-            stdout,
-            stderr: warnings(&findings),
-            code: 0,
-        },
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => return Outcome::failed(e, String::new()),
+    };
+    let mut outcome = Outcome {
+        stderr: warnings(&out.findings),
+        info: vec![out.summary.to_string()],
+        ..Outcome::default()
+    };
+    let written = match (&opts.output_dir, &opts.check_dir) {
+        (_, Some(dir)) => plan_files(dir, &out.items).and_then(|planned| check::diff_dir(dir, &planned)).map(|diff| {
+            if !diff.is_empty() {
+                outcome.stderr.push(format!(
+                    "error: rendered output in {} is out of date; re-run regcred render with -o {}",
+                    dir.display(),
+                    dir.display()
+                ));
+                outcome.code = 1;
+            }
+            diff
+        }),
+        (Some(dir), None) => write_dir(dir, &out.items).map(|()| String::new()),
+        (None, None) => yaml::stream_to_string(&out.items),
+    };
+    match written {
+        Ok(stdout) => {
+            outcome.stdout = stdout;
+            outcome
+        }
         Err(e) => Outcome::failed(e, String::new()),
     }
 }
@@ -275,7 +304,7 @@ fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// One file per object: `DIR/<namespace or _cluster>/<kind>-<name>.yaml`.
-fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
+fn plan_files(dir: &Path, items: &[Value]) -> Result<Vec<(PathBuf, String)>> {
     let mut planned: Vec<(PathBuf, String)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let kind = item.get("kind").and_then(yaml::as_str);
@@ -290,7 +319,12 @@ fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
         }
         planned.push((path, yaml::to_string(item)?));
     }
-    for (path, text) in planned {
+    Ok(planned)
+}
+
+/// Writes the planned files; nothing is written unless every object could be planned.
+fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
+    for (path, text) in plan_files(dir, items)? {
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
