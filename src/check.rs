@@ -40,7 +40,13 @@ pub fn diff_dir(dir: &Path, planned: &[(PathBuf, String)]) -> Result<String> {
             (_, false) => (format!("{shown} (stale)"), "/dev/null".to_string()),
             _ => (shown.clone(), shown),
         };
-        out.push_str(&TextDiff::from_lines(&old, &new).unified_diff().context_radius(3).header(&a, &b).to_string());
+        out.push_str(
+            &TextDiff::from_lines(&old, &new)
+                .unified_diff()
+                .context_radius(3)
+                .header(&a, &b)
+                .to_string(),
+        );
     }
     Ok(out)
 }
@@ -51,7 +57,8 @@ fn collect(dir: &Path, out: &mut BTreeMap<PathBuf, String>) -> Result<()> {
         if p.is_dir() {
             collect(&p, out)?;
         } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
             out.insert(p, text);
         }
     }

@@ -133,6 +133,9 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Argo CD config-management plugin steps (used by plugin.yaml)
+    #[command(subcommand)]
+    Cmp(CmpStep),
     /// Print the man page (roff), generated from these definitions
     #[command(after_help = "Example:
   regcred man > /usr/local/share/man/man1/regcred.1")]
@@ -155,7 +158,16 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum CmpStep {
+    /// Print the first file holding a RegistryCredentials spec (Argo CD discovery)
+    Discover,
+    /// Render the app in the current directory to stdout (Argo CD generate)
+    Generate,
+}
+
 const SUBCOMMANDS: &[&str] = &[
+    "cmp",
     "render",
     "fn",
     "install-plugin",
@@ -299,6 +311,13 @@ fn dispatch(cli: Cli) -> Outcome {
                 ..Outcome::default()
             }
         }
+        Command::Cmp(step) => match std::env::current_dir() {
+            Ok(dir) => match step {
+                CmpStep::Discover => crate::cmp::discover(&dir),
+                CmpStep::Generate => crate::cmp::generate(&dir, &|n| std::env::var(n).ok()),
+            },
+            Err(e) => Outcome::error(e.into()),
+        },
         Command::Man => {
             let mut buf = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut buf) {

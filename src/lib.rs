@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod cmp;
 pub mod commands;
 pub mod dockerconfig;
 pub mod encrypted;

@@ -4,9 +4,9 @@
 //! print instead of printing, so nothing reaches stdout unless the whole run
 //! succeeded (or, for KRM, as a ResourceList carrying the error).
 
+use crate::check;
 use crate::encrypted::EncryptedFiles;
 use crate::identity::{Discovery, Identities};
-use crate::check;
 use crate::krm;
 use crate::render::{self, Finding, Job, Severity};
 use crate::source::Resolver;
@@ -211,12 +211,28 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
         for path in &opts.specs {
             jobs.extend(load_spec_file(path, None, &opts.sources)?);
         }
+        // Credential files never become output, even when they sit among the inputs.
+        let credential_files: Vec<PathBuf> = jobs
+            .iter()
+            .flat_map(|j| {
+                j.spec
+                    .credential_files()
+                    .into_iter()
+                    .filter_map(|p| j.resolver.locate(p))
+            })
+            .collect();
         let mut items = Vec::new();
         for input in &opts.inputs {
             if input == "-" {
                 items.extend(parse_items(&read_stdin()?, "stdin")?);
             } else {
                 for file in input_files(Path::new(input))? {
+                    if file
+                        .canonicalize()
+                        .is_ok_and(|f| credential_files.contains(&f))
+                    {
+                        continue;
+                    }
                     let text = std::fs::read_to_string(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
                     items.extend(parse_items(&text, &file.display().to_string())?);
@@ -237,17 +253,19 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
         ..Outcome::default()
     };
     let written = match (&opts.output_dir, &opts.check_dir) {
-        (_, Some(dir)) => plan_files(dir, &out.items).and_then(|planned| check::diff_dir(dir, &planned)).map(|diff| {
-            if !diff.is_empty() {
-                outcome.stderr.push(format!(
+        (_, Some(dir)) => plan_files(dir, &out.items)
+            .and_then(|planned| check::diff_dir(dir, &planned))
+            .map(|diff| {
+                if !diff.is_empty() {
+                    outcome.stderr.push(format!(
                     "error: rendered output in {} is out of date; re-run regcred render with -o {}",
                     dir.display(),
                     dir.display()
                 ));
-                outcome.code = 1;
-            }
-            diff
-        }),
+                    outcome.code = 1;
+                }
+                diff
+            }),
         (Some(dir), None) => write_dir(dir, &out.items).map(|()| String::new()),
         (None, None) => yaml::stream_to_string(&out.items),
     };
@@ -260,19 +278,31 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
     }
 }
 
-/// Non-empty documents of a YAML stream.
+/// Non-empty documents of a YAML stream, each a Kubernetes resource.
+/// Anything else (a credentials file, a SOPS file) is refused rather than
+/// passed through to the output.
 fn parse_items(text: &str, origin: &str) -> Result<Vec<Value>> {
     let docs = yaml::load_stream(text, origin)?;
     let mut items = Vec::new();
     for d in docs {
-        match d.value {
-            Value::Null => {}
-            Value::Mapping(_) => items.push(d.value),
-            _ => bail!(
-                "{origin}: line {}: a Kubernetes resource must be a mapping",
-                d.line
-            ),
+        let line = d.line;
+        let Value::Mapping(m) = &d.value else {
+            if d.value.is_null() {
+                continue;
+            }
+            bail!("{origin}: line {line}: a Kubernetes resource must be a mapping");
+        };
+        if m.contains_key("sops") {
+            bail!(
+                "{origin}: line {line}: a SOPS-encrypted file among the inputs; reference it from the spec instead"
+            );
         }
+        if !(m.contains_key("apiVersion") && m.contains_key("kind")) {
+            bail!(
+                "{origin}: line {line}: not a Kubernetes resource (no apiVersion and kind); keep credential files out of the inputs or reference them from the spec"
+            );
+        }
+        items.push(d.value);
     }
     Ok(items)
 }

@@ -78,6 +78,11 @@ impl Resolver {
         }
     }
 
+    /// Where a relative credential path points, if it exists.
+    pub fn locate(&self, path: &str) -> Option<PathBuf> {
+        self.root.join(path).canonicalize().ok()
+    }
+
     /// Drops every decrypted file held for reuse within one spec (the
     /// buffers zeroize on drop), once the Secret payload is built.
     pub fn forget(&self) {

@@ -205,6 +205,36 @@ pub(crate) fn string_map(v: &Value, path: &str) -> Result<Vec<(String, String)>>
         .collect()
 }
 
+impl Spec {
+    /// Every file path a credential source of this spec reads.
+    pub fn credential_files(&self) -> Vec<&str> {
+        fn file(s: &ValueSource) -> Option<&str> {
+            match s {
+                ValueSource::File { path, .. } => Some(path.as_str()),
+                _ => None,
+            }
+        }
+        self.registries
+            .iter()
+            .flat_map(|r| match r {
+                Registry::Server {
+                    username,
+                    password,
+                    email,
+                    auth,
+                    ..
+                } => [username, password, email, auth]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(file)
+                    .collect::<Vec<_>>(),
+                Registry::DockerConfig { source, .. } => file(source).into_iter().collect(),
+            })
+            .chain(self.age_key_file.as_deref())
+            .collect()
+    }
+}
+
 /// True when `doc` declares itself a `RegistryCredentials` of any version.
 pub fn is_spec(doc: &Value) -> bool {
     doc.get("kind").and_then(yaml::as_str) == Some(KIND)
