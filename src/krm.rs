@@ -11,6 +11,7 @@ use crate::spec::{API_VERSION, KIND};
 use crate::yaml;
 use anyhow::{Result, bail};
 use serde_yaml_ng::{Mapping, Value};
+use std::path::{Path, PathBuf};
 
 /// The ResourceList apiVersion written when the input names none.
 pub const DEFAULT_API_VERSION: &str = "config.kubernetes.io/v1";
@@ -56,6 +57,27 @@ pub fn read(text: &str) -> Result<ResourceList> {
 
 fn s(v: &str) -> Value {
     Value::String(v.to_string())
+}
+
+/// Where relative credential paths start in KRM mode: the package
+/// `kpt fn render` names in `internal.config.kubernetes.io/package-path`,
+/// when that lies inside the working directory (an annotation written into
+/// a spec must not widen what the function may read), else the working
+/// directory itself.
+pub fn package_root(function_config: &Value, cwd: &Path) -> PathBuf {
+    let annotated = function_config
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("internal.config.kubernetes.io/package-path"))
+        .and_then(yaml::as_str)
+        .map(|p| cwd.join(p));
+    match (
+        annotated.and_then(|p| p.canonicalize().ok()),
+        cwd.canonicalize().ok(),
+    ) {
+        (Some(pkg), Some(cwd)) if pkg.starts_with(&cwd) => pkg,
+        _ => cwd.to_path_buf(),
+    }
 }
 
 /// One `results` entry, pointing at the spec resource and field.

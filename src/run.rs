@@ -122,7 +122,8 @@ fn warnings(findings: &[Finding]) -> Vec<String> {
 }
 
 /// KRM function mode. `root` is the working directory kustomize or kpt
-/// gives the function (the kustomization or package root).
+/// gives the function (the kustomization root); `kpt fn render` runs
+/// functions in its own working directory and names the package instead.
 pub fn krm_function(input: &str, root: &Path) -> Outcome {
     let rl = match krm::read(input) {
         Ok(rl) => rl,
@@ -142,7 +143,8 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
             );
         };
         let spec = spec::parse(config, "functionConfig")?;
-        let resolver = resolver_for(&spec, root, &SourceOptions::default())?;
+        let root = krm::package_root(config, root);
+        let resolver = resolver_for(&spec, &root, &SourceOptions::default())?;
         let jobs = vec![Job { spec, resolver }];
         render::render(rl.items.clone(), &jobs)
     })();
