@@ -76,10 +76,14 @@ fn salt() -> &'static [u8; 32] {
 }
 
 /// Replaces every Secret `data`/`stringData` value by `<redacted ...>`.
-/// Text that does not parse is shown as is (it holds nothing regcred wrote).
+/// A file that does not parse (say, a merge conflict in a committed Secret)
+/// is hidden entirely: it might hold credentials.
 pub fn redact(text: &str) -> String {
     let Ok(docs) = yaml::load_stream(text, "check") else {
-        return text.to_string();
+        return format!(
+            "<file does not parse as YAML: {} lines hidden>\n",
+            text.lines().count()
+        );
     };
     let mut values: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
     let mut touched = false;
@@ -119,5 +123,7 @@ mod tests {
         assert_ne!(a, b);
         let cm = "kind: ConfigMap\ndata:\n  a: b\n";
         assert_eq!(redact(cm), cm);
+        let conflict = "<<<<<<< HEAD\nkind: Secret\ndata:\n  k: c2VjcmV0\n";
+        assert!(!redact(conflict).contains("c2VjcmV0"));
     }
 }

@@ -13,6 +13,9 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "regcred";
 /// Opt-out annotation on a Namespace or ServiceAccount.
 pub const SKIP_ANNOTATION: &str = "regcred.dev/skip";
+/// Annotation on each generated Secret naming the spec that rendered it, so
+/// a second spec (another kustomize transformer) cannot silently replace it.
+pub const SPEC_ANNOTATION: &str = "regcred.dev/spec";
 
 fn is_label(s: &str) -> bool {
     let b = s.as_bytes();

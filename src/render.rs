@@ -6,7 +6,7 @@
 //! ServiceAccounts, each sorted by namespace then name.
 
 use crate::dockerconfig::{self, AuthEntry};
-use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use crate::names::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_ANNOTATION};
 use crate::source::Resolver;
 use crate::spec::{Registry, Spec, ValueSource};
 use crate::target::{self, Inventory, NamespaceInfo, Selection, name_of, namespace_of};
@@ -193,6 +193,8 @@ fn render_secrets(
         let payload = payload?;
         let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
         labels.extend(spec.secret_labels.iter().cloned());
+        let mut annotations = vec![(SPEC_ANNOTATION.to_string(), spec_id(spec))];
+        annotations.extend(spec.secret_annotations.iter().cloned());
         for ns in &sel.targets {
             let key = (ns.clone(), spec.secret_name.clone());
             if let Some((other, _)) = out.get(&key) {
@@ -207,7 +209,7 @@ fn render_secrets(
                 name: &spec.secret_name,
                 namespace: ns,
                 labels: &labels,
-                annotations: &spec.secret_annotations,
+                annotations: &annotations,
                 dockerconfigjson: &payload,
             };
             let secret =
@@ -274,6 +276,15 @@ fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Res
     Ok(base64::engine::general_purpose::STANDARD.encode(json.as_bytes()))
 }
 
+/// How a spec names itself on its Secrets: `metadata.name`, else the Secret name.
+fn spec_id(spec: &Spec) -> String {
+    if spec.name.is_empty() {
+        spec.secret_name.clone()
+    } else {
+        spec.name.clone()
+    }
+}
+
 fn is_managed(item: &Value) -> bool {
     item.get("metadata")
         .and_then(|m| m.get("labels"))
@@ -298,6 +309,20 @@ fn place_secrets(
                 bail!(
                     "Secret {ns}/{name} already exists in the input and is not managed by regcred (no label {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}): remove it or choose another spec.secretName"
                 );
+            }
+            let annotation = |v: &Value| {
+                v.get("metadata")
+                    .and_then(|m| m.get("annotations"))
+                    .and_then(|a| a.get(SPEC_ANNOTATION))
+                    .and_then(yaml::as_str)
+                    .map(str::to_string)
+            };
+            if let (Some(before), Some(now)) = (annotation(item), annotation(secret)) {
+                if before != now {
+                    bail!(
+                        "Secret {ns}/{name} was rendered by spec {before:?} and spec {now:?} renders it too: give one of them another spec.secretName"
+                    );
+                }
             }
             let mut fresh = secret.clone();
             keep_runner_annotations(item, &mut fresh);
@@ -588,6 +613,32 @@ mod tests {
         let b = job(&format!("{REG}  namespaces: {{names: [x]}}\n"));
         let err = render(Vec::new(), &[a, b]).unwrap_err().to_string();
         assert!(err.contains("both render Secret x/regcred"), "{err}");
+    }
+
+    #[test]
+    fn a_second_spec_cannot_take_over_another_specs_secret() {
+        let first = job(&format!("{REG}  namespaces: {{names: [x]}}\n"));
+        let once = render(Vec::new(), &[first]).unwrap().items;
+        let text = format!(
+            "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: other-team\nspec:\n  secretName: regcred\n{REG}  namespaces: {{names: [x]}}\n"
+        );
+        let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
+        let second = Job {
+            spec: crate::spec::parse(&doc, "other.yaml").unwrap(),
+            resolver: Resolver::new(Path::new("."), false).unwrap(),
+        };
+        let err = render(once.clone(), &[second]).unwrap_err().to_string();
+        assert!(
+            err.contains("rendered by spec \"regcred\" and spec \"other-team\""),
+            "{err}"
+        );
+        // The same spec re-rendering its own output is fine.
+        let again = render(
+            once.clone(),
+            &[job(&format!("{REG}  namespaces: {{names: [x]}}\n"))],
+        )
+        .unwrap();
+        assert_eq!(again.items, once);
     }
 
     #[test]

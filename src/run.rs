@@ -67,16 +67,21 @@ pub struct SourceOptions {
 /// A resolver for one spec: plaintext files plus SOPS/age decryption with
 /// identities discovered lazily (CLI key file, spec key file, environment).
 pub fn resolver_for(spec: &spec::Spec, root: &Path, opts: &SourceOptions) -> Result<Resolver> {
+    let resolver = Resolver::new(root, opts.allow_path_outside_root)?;
+    // The spec's key file obeys the same confinement as credential files.
+    let spec_key_files = spec
+        .age_key_file
+        .iter()
+        .map(|p| resolver.confine(p, "spec.decryption.ageKeyFile"))
+        .collect::<Result<_>>()?;
     let discovery = Discovery {
         cli_key_file: opts.age_key_file.clone(),
-        spec_key_files: spec.age_key_file.iter().map(|p| root.join(p)).collect(),
+        spec_key_files,
         interactive: opts.interactive,
     };
-    Ok(
-        Resolver::new(root, opts.allow_path_outside_root)?.with_decoder(Box::new(EncryptedFiles {
-            identities: Rc::new(Identities::new(discovery)),
-        })),
-    )
+    Ok(resolver.with_decoder(Box::new(EncryptedFiles {
+        identities: Rc::new(Identities::new(discovery)),
+    })))
 }
 
 /// Parses every `RegistryCredentials` document of a spec file; relative
@@ -255,24 +260,22 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
         ..Outcome::default()
     };
     let written = match (&opts.output_dir, &opts.check_dir) {
-        (_, Some(dir)) => plan_files(dir, &out.items)
-            .and_then(|planned| check::diff_dir(dir, &planned))
-            .map(|diff| {
-                if !diff.is_empty() {
-                    outcome.stderr.push(format!(
-                    "error: rendered output in {} is out of date; re-run regcred render with -o {}",
-                    dir.display(),
-                    dir.display()
-                ));
-                    outcome.code = 1;
-                }
-                diff
-            }),
+        (_, Some(dir)) => {
+            plan_files(dir, &out.items).and_then(|planned| check::diff_dir(dir, &planned))
+        }
         (Some(dir), None) => write_dir(dir, &out.items).map(|()| String::new()),
         (None, None) => yaml::stream_to_string(&out.items),
     };
     match written {
         Ok(stdout) => {
+            if let (Some(dir), false) = (&opts.check_dir, stdout.is_empty()) {
+                outcome.stderr.push(format!(
+                    "error: rendered output in {} is out of date; re-run regcred render with -o {}",
+                    dir.display(),
+                    dir.display()
+                ));
+                outcome.code = 1;
+            }
             outcome.stdout = stdout;
             outcome
         }

@@ -129,7 +129,7 @@ impl Resolver {
 
     /// Resolves `path` against the root and refuses anything outside it,
     /// after following symlinks, unless explicitly allowed.
-    fn confine(&self, path: &str, field: &str) -> Result<PathBuf> {
+    pub fn confine(&self, path: &str, field: &str) -> Result<PathBuf> {
         let p = Path::new(path);
         if !self.allow_outside_root {
             if p.is_absolute() {

@@ -341,10 +341,21 @@ fn parse_registry(item: &Value, field: &str) -> Result<Registry> {
         ],
     )?;
     if let Some(dc) = f.get("dockerConfig") {
-        if f.get("server").is_some() || f.get("username").is_some() || f.get("password").is_some() {
-            bail!("{field}: dockerConfig cannot be combined with server/username/password");
+        if let Some(other) = ["server", "username", "password", "email", "auth"]
+            .iter()
+            .find(|k| f.get(k).is_some())
+        {
+            bail!(
+                "{field}: dockerConfig cannot be combined with {other} (the config file carries every field)"
+            );
         }
         let source = parse_source(dc, &f.path("dockerConfig"))?;
+        if let ValueSource::File { key: Some(_), .. } = source {
+            bail!(
+                "{}.key: dockerConfig imports a whole config.json; it takes no key",
+                f.path("dockerConfig")
+            );
+        }
         if !matches!(source, ValueSource::File { .. }) {
             bail!(
                 "{}: must be a {{file: PATH}} source",

@@ -230,7 +230,9 @@ fn resolve_plain(text: String) -> Option<Value> {
         "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         _ => {}
     }
-    if is_decimal_int(&text) {
+    // Numbers are typed only in their canonical spelling, so `1.50`, `+12`
+    // or `-0` (a password, a version) are written back exactly as read.
+    if is_decimal_int(&text) && !text.starts_with('+') && text != "-0" {
         let n = text.strip_prefix('+').unwrap_or(&text);
         if let Ok(i) = n.parse::<i64>() {
             return Some(Value::Number(Number::from(i)));
@@ -241,10 +243,8 @@ fn resolve_plain(text: String) -> Option<Value> {
         return None;
     }
     if is_simple_float(&text) {
-        return text
-            .parse::<f64>()
-            .ok()
-            .map(|f| Value::Number(Number::from(f)));
+        let f = text.parse::<f64>().ok()?;
+        return (number_text(&Number::from(f)) == text).then(|| Value::Number(Number::from(f)));
     }
     if plain_is_safe(&text) {
         return Some(Value::String(text));
