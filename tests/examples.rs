@@ -245,7 +245,26 @@ fn credential_files_in_examples_are_demo_only() {
                 "{}: credential files must not be *.yaml (kustomize/kpt directories pick those up)",
                 file.display()
             );
-            let text = std::fs::read_to_string(&file).unwrap();
+            let mut text = std::fs::read_to_string(&file).unwrap();
+            if text.contains("ENC[AES256_GCM") || text.contains("BEGIN AGE ENCRYPTED FILE") {
+                // Encrypted to the example's demo key: check the plaintext.
+                let key = creds.parent().unwrap().join("demo-age-key.txt");
+                assert!(
+                    std::fs::read_to_string(&key).is_ok_and(|k| k.contains("DEMO ONLY")),
+                    "{}: an encrypted example needs a demo-age-key.txt labelled DEMO ONLY",
+                    file.display()
+                );
+                let out = common::run(
+                    common::regcred()
+                        .arg("decrypt")
+                        .arg("--age-key-file")
+                        .arg(&key)
+                        .arg(&file),
+                    "",
+                );
+                assert_eq!(out.code, 0, "{}: {}", file.display(), out.stderr);
+                text = out.stdout;
+            }
             assert!(
                 text.contains("demo-only"),
                 "{}: values must be visibly fake (demo-only-...)",
