@@ -140,6 +140,25 @@ enum Command {
     #[command(after_help = "Example:
   regcred man > /usr/local/share/man/man1/regcred.1")]
     Man,
+    /// Show, per namespace, the Secret, registries, ServiceAccounts and workloads covered, and what was skipped and why
+    #[command(after_help = "Examples:
+  regcred explain -f regcred.yaml manifests/
+  regcred explain -f regcred.yaml manifests/ --output markdown >> \"$GITHUB_STEP_SUMMARY\"")]
+    Explain {
+        /// A RegistryCredentials spec file (repeatable)
+        #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
+        specs: Vec<PathBuf>,
+        /// Input manifests: files, directories or - for stdin
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// text, json or markdown
+        #[arg(long, value_enum, default_value = "text")]
+        output: crate::explain::Format,
+        #[arg(long)]
+        allow_path_outside_root: bool,
+        #[arg(long, value_name = "FILE")]
+        age_key_file: Option<PathBuf>,
+    },
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
   kpt fn eval --exec regcred --fn-config regcred.yaml")]
@@ -167,6 +186,7 @@ enum CmpStep {
 }
 
 const SUBCOMMANDS: &[&str] = &[
+    "explain",
     "cmp",
     "render",
     "fn",
@@ -226,6 +246,33 @@ fn is_plugin_config(arg: &std::ffi::OsStr) -> bool {
 fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         Command::Fn => krm_mode(),
+        Command::Explain {
+            specs,
+            inputs,
+            output,
+            allow_path_outside_root,
+            age_key_file,
+        } => {
+            let opts = RenderOptions {
+                specs,
+                inputs,
+                output_dir: None,
+                check_dir: None,
+                sources: SourceOptions {
+                    allow_path_outside_root,
+                    age_key_file,
+                    interactive: true,
+                },
+            };
+            match run::load_and_render(&opts, read_stdin) {
+                Ok(out) => Outcome {
+                    stdout: crate::explain::explain(&out, output),
+                    stderr: out.findings.iter().map(run::format_finding).collect(),
+                    ..Outcome::default()
+                },
+                Err(e) => Outcome::error(e),
+            }
+        }
         Command::InstallPlugin { plugin_home, copy } => {
             match crate::plugin::install(plugin_home, copy) {
                 Ok(home) => Outcome {

@@ -60,6 +60,41 @@ pub struct Output {
     /// Per spec: which namespaces were targeted or skipped.
     pub selections: Vec<Selection>,
     pub summary: Summary,
+    /// Per spec: what it rendered where (for `regcred explain`).
+    pub reports: Vec<SpecReport>,
+}
+
+/// What one spec did, by namespace; never holds credential values.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SpecReport {
+    pub spec: String,
+    pub origin: String,
+    pub secret_name: String,
+    /// Registry servers in the Secret, in `auths` order.
+    pub registries: Vec<String>,
+    pub namespaces: Vec<NamespaceReport>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NamespaceReport {
+    pub namespace: String,
+    pub patched_service_accounts: Vec<String>,
+    pub created_service_accounts: Vec<String>,
+    /// `Kind/name` of workloads and resources that got the pull Secret.
+    pub injected: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Skipped {
+    pub namespace: String,
+    pub reason: String,
+}
+
+impl SpecReport {
+    fn namespace(&mut self, ns: &str) -> Option<&mut NamespaceReport> {
+        self.namespaces.iter_mut().find(|n| n.namespace == ns)
+    }
 }
 
 /// Counts for `--verbose` and reports.
@@ -97,11 +132,39 @@ pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
         targeting_findings(&job.spec, sel, &mut findings);
     }
 
-    let secrets = render_secrets(jobs, &selections, &mut findings)?;
+    let (secrets, servers) = render_secrets(jobs, &selections, &mut findings)?;
+    let mut reports: Vec<SpecReport> = jobs
+        .iter()
+        .zip(&selections)
+        .zip(servers)
+        .map(|((job, sel), registries)| SpecReport {
+            spec: spec_id(&job.spec),
+            origin: job.spec.origin.clone(),
+            secret_name: job.spec.secret_name.clone(),
+            registries,
+            namespaces: sel
+                .targets
+                .iter()
+                .map(|ns| NamespaceReport {
+                    namespace: ns.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+            skipped: sel
+                .skipped
+                .iter()
+                .map(|(ns, why)| Skipped {
+                    namespace: ns.clone(),
+                    reason: why.to_string(),
+                })
+                .collect(),
+        })
+        .collect();
     let secret_count = secrets.len();
     let mut new_secrets = place_secrets(&mut items, secrets)?;
-    let (existing_sas, patched) = patch_service_accounts(&mut items, jobs, &selections)?;
-    let new_sas = missing_service_accounts(jobs, &selections, &existing_sas)?;
+    let (existing_sas, patched) =
+        patch_service_accounts(&mut items, jobs, &selections, &mut reports)?;
+    let new_sas = missing_service_accounts(jobs, &selections, &existing_sas, &mut reports)?;
     let summary = Summary {
         secrets: secret_count,
         patched_service_accounts: patched,
@@ -115,6 +178,7 @@ pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
         findings,
         selections,
         summary,
+        reports,
     })
 }
 
@@ -181,16 +245,19 @@ fn render_secrets(
     jobs: &[Job],
     selections: &[Selection],
     findings: &mut Vec<Finding>,
-) -> Result<BTreeMap<Key, (usize, Value)>> {
+) -> Result<(BTreeMap<Key, (usize, Value)>, Vec<Vec<String>>)> {
     let mut out: BTreeMap<Key, (usize, Value)> = BTreeMap::new();
+    let mut servers = Vec::new();
     for (idx, (job, sel)) in jobs.iter().zip(selections).enumerate() {
         if sel.targets.is_empty() {
+            servers.push(Vec::new());
             continue;
         }
         let spec = &job.spec;
         let payload = payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone());
         job.resolver.forget();
-        let payload = payload?;
+        let (payload, spec_servers) = payload?;
+        servers.push(spec_servers);
         let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
         labels.extend(spec.secret_labels.iter().cloned());
         let mut annotations = vec![(SPEC_ANNOTATION.to_string(), spec_id(spec))];
@@ -217,12 +284,16 @@ fn render_secrets(
             out.insert(key, (idx, secret));
         }
     }
-    Ok(out)
+    Ok((out, servers))
 }
 
 /// The base64 `.dockerconfigjson` of one spec. Plaintext credentials live
 /// only inside this function, in zeroizing buffers.
-fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Result<String> {
+fn payload(
+    spec: &Spec,
+    resolver: &Resolver,
+    findings: &mut Vec<Finding>,
+) -> Result<(String, Vec<String>)> {
     let mut entries: Vec<AuthEntry> = Vec::new();
     let mut fields: Vec<String> = Vec::new();
     for reg in &spec.registries {
@@ -273,7 +344,11 @@ fn payload(spec: &Spec, resolver: &Resolver, findings: &mut Vec<Finding>) -> Res
         }
     }
     let json = dockerconfig::to_json(&entries);
-    Ok(base64::engine::general_purpose::STANDARD.encode(json.as_bytes()))
+    let servers = entries.iter().map(|e| e.server.clone()).collect();
+    Ok((
+        base64::engine::general_purpose::STANDARD.encode(json.as_bytes()),
+        servers,
+    ))
 }
 
 /// How a spec names itself on its Secrets: `metadata.name`, else the Secret name.
@@ -382,6 +457,7 @@ fn patch_service_accounts(
     items: &mut [Value],
     jobs: &[Job],
     selections: &[Selection],
+    reports: &mut [SpecReport],
 ) -> Result<(BTreeSet<Key>, usize)> {
     let mut existing = BTreeSet::new();
     let mut patched = 0;
@@ -395,7 +471,7 @@ fn patch_service_accounts(
             continue;
         }
         let mut selected = false;
-        for (job, sel) in jobs.iter().zip(selections) {
+        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
             let sa = &job.spec.service_accounts;
             if sel.targets.binary_search(&ns).is_ok()
                 && target::service_account_selected(&sa.include, &sa.exclude, &name)
@@ -403,6 +479,9 @@ fn patch_service_accounts(
                 add_pull_secret(item, &job.spec.secret_name)
                     .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
                 selected = true;
+                if let Some(r) = report.namespace(&ns) {
+                    r.patched_service_accounts.push(name.clone());
+                }
             }
         }
         patched += usize::from(selected);
@@ -449,6 +528,7 @@ fn missing_service_accounts(
     jobs: &[Job],
     selections: &[Selection],
     existing: &BTreeSet<Key>,
+    reports: &mut [SpecReport],
 ) -> Result<Vec<Value>> {
     let mut wanted: BTreeMap<Key, NewServiceAccount> = BTreeMap::new();
     for (job, sel) in jobs.iter().zip(selections) {
@@ -472,13 +552,16 @@ fn missing_service_accounts(
         }
     }
     for ((ns, name), new) in wanted.iter_mut() {
-        for (job, sel) in jobs.iter().zip(selections) {
+        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
             let sa = &job.spec.service_accounts;
             if sel.targets.binary_search(ns).is_ok()
                 && target::service_account_selected(&sa.include, &sa.exclude, name)
                 && !new.pull_secrets.contains(&job.spec.secret_name)
             {
                 new.pull_secrets.push(job.spec.secret_name.clone());
+                if let Some(r) = report.namespace(ns) {
+                    r.created_service_accounts.push(name.clone());
+                }
             }
         }
     }

@@ -210,46 +210,52 @@ pub struct RenderOptions {
     pub sources: SourceOptions,
 }
 
+/// Loads the specs and inputs of a CLI run and renders them.
+pub fn load_and_render(
+    opts: &RenderOptions,
+    read_stdin: impl Fn() -> Result<String>,
+) -> Result<render::Output> {
+    let mut jobs = Vec::new();
+    for path in &opts.specs {
+        jobs.extend(load_spec_file(path, None, &opts.sources)?);
+    }
+    // Credential files never become output, even when they sit among the inputs.
+    let credential_files: Vec<PathBuf> = jobs
+        .iter()
+        .flat_map(|j| {
+            j.spec
+                .credential_files()
+                .into_iter()
+                .filter_map(|p| j.resolver.locate(p))
+        })
+        .collect();
+    let mut items = Vec::new();
+    for input in &opts.inputs {
+        if input == "-" {
+            items.extend(parse_items(&read_stdin()?, "stdin")?);
+            continue;
+        }
+        for file in input_files(Path::new(input))? {
+            if file
+                .canonicalize()
+                .is_ok_and(|f| credential_files.contains(&f))
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            items.extend(parse_items(&text, &file.display().to_string())?);
+        }
+    }
+    // RegistryCredentials documents are configuration, not resources.
+    items.retain(|i| !spec::is_spec(i));
+    render::render(items, &jobs)
+}
+
 /// `regcred render`: specs and input files to a YAML stream, a directory,
 /// or a drift check against a directory.
 pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
-    let result = (|| {
-        let mut jobs = Vec::new();
-        for path in &opts.specs {
-            jobs.extend(load_spec_file(path, None, &opts.sources)?);
-        }
-        // Credential files never become output, even when they sit among the inputs.
-        let credential_files: Vec<PathBuf> = jobs
-            .iter()
-            .flat_map(|j| {
-                j.spec
-                    .credential_files()
-                    .into_iter()
-                    .filter_map(|p| j.resolver.locate(p))
-            })
-            .collect();
-        let mut items = Vec::new();
-        for input in &opts.inputs {
-            if input == "-" {
-                items.extend(parse_items(&read_stdin()?, "stdin")?);
-            } else {
-                for file in input_files(Path::new(input))? {
-                    if file
-                        .canonicalize()
-                        .is_ok_and(|f| credential_files.contains(&f))
-                    {
-                        continue;
-                    }
-                    let text = std::fs::read_to_string(&file)
-                        .with_context(|| format!("cannot read {}", file.display()))?;
-                    items.extend(parse_items(&text, &file.display().to_string())?);
-                }
-            }
-        }
-        // RegistryCredentials documents are configuration, not resources.
-        items.retain(|i| !spec::is_spec(i));
-        render::render(items, &jobs)
-    })();
+    let result = load_and_render(opts, read_stdin);
     let out = match result {
         Ok(out) => out,
         Err(e) => return Outcome::failed(e, String::new()),
