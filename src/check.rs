@@ -29,8 +29,16 @@ pub fn diff_dir(dir: &Path, planned: &[(PathBuf, String)]) -> Result<String> {
     paths.sort();
     paths.dedup();
     for path in paths {
-        let old = existing.get(path).map(|t| redact(t)).unwrap_or_default();
-        let new = planned.get(path).map(|t| redact(t)).unwrap_or_default();
+        // An empty file still differs from a missing one.
+        let shown_text = |t: &String| {
+            if t.is_empty() {
+                "<empty file>\n".to_string()
+            } else {
+                redact(t)
+            }
+        };
+        let old = existing.get(path).map(shown_text).unwrap_or_default();
+        let new = planned.get(path).map(|t| shown_text(t)).unwrap_or_default();
         if old == new {
             continue;
         }

@@ -62,6 +62,9 @@ enum Command {
         /// Compare with the files a previous `-o DIR` wrote: print a diff (Secret data redacted) and exit 1 if out of date
         #[arg(long, value_name = "DIR", conflicts_with = "output_dir")]
         check: Option<PathBuf>,
+        /// Namespace for namespaced inputs without metadata.namespace (as kubectl apply -n would place them)
+        #[arg(short = 'n', long, value_name = "NS")]
+        namespace: Option<String>,
         /// Let credential files live outside the spec file's directory
         #[arg(long)]
         allow_path_outside_root: bool,
@@ -134,7 +137,12 @@ enum Command {
         shell: clap_complete::Shell,
     },
     /// Argo CD config-management plugin steps (used by plugin.yaml)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples (what the Argo CD sidecar runs in the app directory):
+  regcred cmp discover
+  PARAM_MODE=render regcred cmp generate"
+    )]
     Cmp(CmpStep),
     /// Print the man page (roff), generated from these definitions
     #[command(after_help = "Example:
@@ -154,6 +162,9 @@ enum Command {
         /// text, json or markdown
         #[arg(long, value_enum, default_value = "text")]
         output: crate::explain::Format,
+        /// Namespace for namespaced inputs without metadata.namespace
+        #[arg(short = 'n', long, value_name = "NS")]
+        namespace: Option<String>,
         #[arg(long)]
         allow_path_outside_root: bool,
         #[arg(long, value_name = "FILE")]
@@ -250,6 +261,7 @@ fn dispatch(cli: Cli) -> Outcome {
             specs,
             inputs,
             output,
+            namespace,
             allow_path_outside_root,
             age_key_file,
         } => {
@@ -258,6 +270,8 @@ fn dispatch(cli: Cli) -> Outcome {
                 inputs,
                 output_dir: None,
                 check_dir: None,
+                default_namespace: namespace,
+                exclude_specs: Vec::new(),
                 sources: SourceOptions {
                     allow_path_outside_root,
                     age_key_file,
@@ -294,6 +308,7 @@ fn dispatch(cli: Cli) -> Outcome {
             inputs,
             output_dir,
             check,
+            namespace,
             allow_path_outside_root,
             age_key_file,
         } => run::render_cli(
@@ -302,6 +317,8 @@ fn dispatch(cli: Cli) -> Outcome {
                 inputs,
                 output_dir,
                 check_dir: check,
+                default_namespace: namespace,
+                exclude_specs: Vec::new(),
                 sources: SourceOptions {
                     allow_path_outside_root,
                     age_key_file,

@@ -44,17 +44,31 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Files under `dir` holding a `RegistryCredentials` document.
+/// Files under `dir` holding a `RegistryCredentials` document. A file that
+/// does not parse but names the kind counts too, so that generate reports
+/// its real error instead of "no spec".
 fn spec_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(yaml_files(dir)?
         .into_iter()
         .filter(|p| {
-            std::fs::read_to_string(p)
-                .ok()
-                .and_then(|t| yaml::load_stream(&t, "discover").ok())
-                .is_some_and(|docs| docs.iter().any(|d| spec::is_spec(&d.value)))
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return false;
+            };
+            match yaml::load_stream(&text, "discover") {
+                Ok(docs) => docs.iter().any(|d| spec::is_spec(&d.value)),
+                Err(_) => text.contains(spec::KIND),
+            }
         })
         .collect())
+}
+
+/// A `specs` parameter entry: relative to the app, never leaving it.
+fn app_relative(dir: &Path, given: &str) -> Result<PathBuf> {
+    let p = Path::new(given);
+    if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
+        bail!("PARAM_SPECS: {given:?} must be a path inside the app directory");
+    }
+    Ok(dir.join(p))
 }
 
 pub fn discover(dir: &Path) -> Outcome {
@@ -98,15 +112,19 @@ pub fn generate(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Outcome {
     if kustomize {
         return kustomize_build(dir).unwrap_or_else(Outcome::error);
     }
+    let found = match spec_files(dir) {
+        Ok(found) => found,
+        Err(e) => return Outcome::error(e),
+    };
     let specs: Vec<PathBuf> = match array_param(env, "SPECS") {
-        given if !given.is_empty() => given.iter().map(|s| dir.join(s)).collect(),
-        _ => match spec_files(dir) {
-            Ok(found) if !found.is_empty() => found,
-            Ok(_) => {
-                return Outcome::error(anyhow!("no RegistryCredentials spec in {}", dir.display()));
-            }
+        given if !given.is_empty() => match given.iter().map(|s| app_relative(dir, s)).collect() {
+            Ok(specs) => specs,
             Err(e) => return Outcome::error(e),
         },
+        _ if found.is_empty() => {
+            return Outcome::error(anyhow!("no RegistryCredentials spec in {}", dir.display()));
+        }
+        _ => found.clone(),
     };
     run::render_cli(
         &RenderOptions {
@@ -114,6 +132,9 @@ pub fn generate(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Outcome {
             inputs: vec![dir.display().to_string()],
             output_dir: None,
             check_dir: None,
+            // Argo CD applies namespace-less objects into the destination namespace.
+            default_namespace: env("ARGOCD_APP_NAMESPACE").filter(|s| !s.is_empty()),
+            exclude_specs: found,
             sources: SourceOptions::default(),
         },
         || bail!("no stdin in the Argo CD sidecar"),

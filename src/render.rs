@@ -110,20 +110,38 @@ pub struct Summary {
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} Secrets rendered, {} ServiceAccounts patched, {} created",
-            self.secrets, self.patched_service_accounts, self.created_service_accounts
+            "{} rendered, {} patched, {} created",
+            plural(self.secrets, "Secret", "Secrets"),
+            plural(
+                self.patched_service_accounts,
+                "ServiceAccount",
+                "ServiceAccounts"
+            ),
+            self.created_service_accounts
         )
     }
 }
 
 type Key = (String, String);
 
+/// Rendered Secrets by (namespace, name), with the index of their spec.
+type RenderedSecrets = BTreeMap<Key, (usize, Value)>;
+
 /// Renders every job over `items`.
-pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
+pub fn render(items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
+    render_in(items, jobs, None)
+}
+
+/// Renders with a default namespace for namespaced objects that carry none
+/// (as `kubectl apply -n NS` or Argo CD's destination namespace would place
+/// them).
+pub fn render_in(mut items: Vec<Value>, jobs: &[Job], default_ns: Option<&str>) -> Result<Output> {
     let mut findings = Vec::new();
-    let inventory = inventory(&items);
+    let inventory = inventory(&items, default_ns);
     let selections: Vec<Selection> = jobs
         .iter()
         .map(|j| target::select_namespaces(&j.spec.namespaces, &inventory))
@@ -161,9 +179,9 @@ pub fn render(mut items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
         })
         .collect();
     let secret_count = secrets.len();
-    let mut new_secrets = place_secrets(&mut items, secrets)?;
+    let mut new_secrets = place_secrets(&mut items, secrets, default_ns)?;
     let (existing_sas, patched) =
-        patch_service_accounts(&mut items, jobs, &selections, &mut reports)?;
+        patch_service_accounts(&mut items, jobs, &selections, &mut reports, default_ns)?;
     let new_sas = missing_service_accounts(jobs, &selections, &existing_sas, &mut reports)?;
     let summary = Summary {
         secrets: secret_count,
@@ -198,8 +216,42 @@ fn is_kind(item: &Value, kind: &str) -> bool {
         && item.get("apiVersion").and_then(yaml::as_str) == Some("v1")
 }
 
+/// Kinds that live outside namespaces; they never put an object into the
+/// default namespace.
+const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "IngressClass",
+    "RuntimeClass",
+    "CSIDriver",
+    "CSINode",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "VolumeAttachment",
+    "CertificateSigningRequest",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+];
+
+/// `metadata.namespace`, else the default namespace for namespaced kinds.
+fn effective_ns<'a>(item: &'a Value, default_ns: Option<&'a str>) -> Option<&'a str> {
+    namespace_of(item).or_else(|| {
+        let kind = item.get("kind").and_then(yaml::as_str).unwrap_or_default();
+        default_ns.filter(|_| !CLUSTER_SCOPED.contains(&kind))
+    })
+}
+
 /// Every namespace the input mentions.
-fn inventory(items: &[Value]) -> Inventory {
+fn inventory(items: &[Value], default_ns: Option<&str>) -> Inventory {
     let mut inv = Inventory::new();
     for item in items.iter().filter(|i| !is_config(i)) {
         if is_kind(item, "Namespace") {
@@ -212,7 +264,7 @@ fn inventory(items: &[Value]) -> Inventory {
                     },
                 );
             }
-        } else if let Some(ns) = namespace_of(item) {
+        } else if let Some(ns) = effective_ns(item, default_ns) {
             inv.entry(ns.to_string()).or_default();
         }
     }
@@ -245,7 +297,7 @@ fn render_secrets(
     jobs: &[Job],
     selections: &[Selection],
     findings: &mut Vec<Finding>,
-) -> Result<(BTreeMap<Key, (usize, Value)>, Vec<Vec<String>>)> {
+) -> Result<(RenderedSecrets, Vec<Vec<String>>)> {
     let mut out: BTreeMap<Key, (usize, Value)> = BTreeMap::new();
     let mut servers = Vec::new();
     for (idx, (job, sel)) in jobs.iter().zip(selections).enumerate() {
@@ -373,9 +425,10 @@ fn is_managed(item: &Value) -> bool {
 fn place_secrets(
     items: &mut [Value],
     mut secrets: BTreeMap<Key, (usize, Value)>,
+    default_ns: Option<&str>,
 ) -> Result<Vec<Value>> {
     for item in items.iter_mut().filter(|i| is_kind(i, "Secret")) {
-        let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
+        let (Some(ns), Some(name)) = (effective_ns(item, default_ns), name_of(item)) else {
             continue;
         };
         let key = (ns.to_string(), name.to_string());
@@ -458,11 +511,12 @@ fn patch_service_accounts(
     jobs: &[Job],
     selections: &[Selection],
     reports: &mut [SpecReport],
+    default_ns: Option<&str>,
 ) -> Result<(BTreeSet<Key>, usize)> {
     let mut existing = BTreeSet::new();
     let mut patched = 0;
     for item in items.iter_mut().filter(|i| is_kind(i, "ServiceAccount")) {
-        let (Some(ns), Some(name)) = (namespace_of(item), name_of(item)) else {
+        let (Some(ns), Some(name)) = (effective_ns(item, default_ns), name_of(item)) else {
             continue;
         };
         let (ns, name) = (ns.to_string(), name.to_string());

@@ -207,6 +207,11 @@ pub struct RenderOptions {
     pub output_dir: Option<PathBuf>,
     /// `--check DIR`: compare with committed output instead of writing.
     pub check_dir: Option<PathBuf>,
+    /// Namespace of namespaced inputs without `metadata.namespace`.
+    pub default_namespace: Option<String>,
+    /// Further spec files whose credential files must not be read as inputs
+    /// (specs present but not selected, e.g. in Argo CD with `specs` set).
+    pub exclude_specs: Vec<PathBuf>,
     pub sources: SourceOptions,
 }
 
@@ -220,8 +225,14 @@ pub fn load_and_render(
         jobs.extend(load_spec_file(path, None, &opts.sources)?);
     }
     // Credential files never become output, even when they sit among the inputs.
+    let mut others = Vec::new();
+    for path in &opts.exclude_specs {
+        // Unselected specs only matter for the files they name.
+        others.extend(load_spec_file(path, None, &opts.sources).unwrap_or_default());
+    }
     let credential_files: Vec<PathBuf> = jobs
         .iter()
+        .chain(&others)
         .flat_map(|j| {
             j.spec
                 .credential_files()
@@ -249,7 +260,7 @@ pub fn load_and_render(
     }
     // RegistryCredentials documents are configuration, not resources.
     items.retain(|i| !spec::is_spec(i));
-    render::render(items, &jobs)
+    render::render_in(items, &jobs, opts.default_namespace.as_deref())
 }
 
 /// `regcred render`: specs and input files to a YAML stream, a directory,
@@ -319,6 +330,7 @@ fn parse_items(text: &str, origin: &str) -> Result<Vec<Value>> {
 }
 
 /// A file, or every `*.yaml|*.yml|*.json` below a directory, sorted.
+/// Dot-files and dot-directories (`.sops.yaml`, `.git`) are not inputs.
 fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
@@ -330,6 +342,12 @@ fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
             .with_context(|| format!("cannot read directory {}", dir.display()))?
         {
             let p = entry?.path();
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+            {
+                continue;
+            }
             if p.is_dir() {
                 stack.push(p);
             } else if p
@@ -364,12 +382,41 @@ fn plan_files(dir: &Path, items: &[Value]) -> Result<Vec<(PathBuf, String)>> {
 }
 
 /// Writes the planned files; nothing is written unless every object could be planned.
+/// Files regcred wrote on an earlier run and no longer renders are removed,
+/// so re-running `-o DIR` is what makes `--check DIR` pass again.
 fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
-    for (path, text) in plan_files(dir, items)? {
+    let planned = plan_files(dir, items)?;
+    for (path, text) in &planned {
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    prune_stale(dir, &planned)
+}
+
+/// Removes `DIR/<namespace>/<kind>-<name>.yaml` files that are not planned
+/// and hold a single Kubernetes object (the shape of regcred's own output);
+/// anything else in DIR is left alone.
+fn prune_stale(dir: &Path, planned: &[(PathBuf, String)]) -> Result<()> {
+    let Ok(subdirs) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for sub in subdirs.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
+        for file in std::fs::read_dir(&sub)?.flatten().map(|e| e.path()) {
+            let ours = file.extension().is_some_and(|e| e == "yaml")
+                && !planned.iter().any(|(p, _)| p == &file)
+                && std::fs::read_to_string(&file)
+                    .ok()
+                    .and_then(|t| parse_items(&t, "stale").ok())
+                    .is_some_and(|items| items.len() == 1);
+            if ours {
+                std::fs::remove_file(&file)
+                    .with_context(|| format!("cannot remove {}", file.display()))?;
+            }
+        }
+        // Only succeeds when the directory is now empty.
+        let _ = std::fs::remove_dir(&sub);
     }
     Ok(())
 }
