@@ -5,14 +5,15 @@
 //! concept: the spec, targeting, credential sources, the dockerconfigjson
 //! payload, templates, the render engine, YAML I/O and the KRM wire format.
 
-pub mod check;
 pub mod cli;
 pub mod cmp;
 pub mod commands;
 pub mod dockerconfig;
+pub mod drift;
 pub mod encrypted;
 pub mod explain;
 pub mod identity;
+pub mod imageref;
 pub mod keypath;
 pub mod krm;
 pub mod names;

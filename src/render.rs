@@ -12,6 +12,7 @@ use crate::spec::{Registry, Spec, ValueSource};
 use crate::target::{self, Inventory, NamespaceInfo, Selection, name_of, namespace_of};
 use crate::templates::{self, SecretContext, ServiceAccountContext};
 use crate::yaml;
+use crate::{imageref, workloads};
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use serde_yaml_ng::{Mapping, Value};
@@ -183,6 +184,7 @@ pub fn render_in(mut items: Vec<Value>, jobs: &[Job], default_ns: Option<&str>) 
     let (existing_sas, patched) =
         patch_service_accounts(&mut items, jobs, &selections, &mut reports, default_ns)?;
     let new_sas = missing_service_accounts(jobs, &selections, &existing_sas, &mut reports)?;
+    inject(&mut items, jobs, &selections, &mut reports, default_ns)?;
     let summary = Summary {
         secrets: secret_count,
         patched_service_accounts: patched,
@@ -545,17 +547,36 @@ fn patch_service_accounts(
 
 /// Appends `{name: secret}` unless present; keeps every other entry.
 fn add_pull_secret(sa: &mut Value, secret: &str) -> Result<()> {
-    let Value::Mapping(map) = sa else {
-        bail!("not a mapping")
+    add_name_entry(sa, &["imagePullSecrets"], secret)
+}
+
+/// Appends `{name: secret}` to the list at `path` below `obj` (creating the
+/// mappings and the list on the way) unless an entry with that name exists.
+fn add_name_entry(obj: &mut Value, path: &[&str], secret: &str) -> Result<()> {
+    let (last, parents) = path.split_last().expect("a non-empty path");
+    let mut node = obj;
+    for key in parents {
+        let Value::Mapping(map) = node else {
+            bail!("{key}: parent is not a mapping");
+        };
+        node = map
+            .entry(Value::String((*key).into()))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if node.is_null() {
+            *node = Value::Mapping(Mapping::new());
+        }
+    }
+    let Value::Mapping(map) = node else {
+        bail!("{}: parent is not a mapping", path.join("."));
     };
     let list = map
-        .entry(Value::String("imagePullSecrets".into()))
+        .entry(Value::String((*last).into()))
         .or_insert_with(|| Value::Sequence(Vec::new()));
     if list.is_null() {
         *list = Value::Sequence(Vec::new());
     }
     let Value::Sequence(seq) = list else {
-        bail!("imagePullSecrets: must be a list");
+        bail!("{}: must be a list", path.join("."));
     };
     let present = seq
         .iter()
@@ -566,6 +587,82 @@ fn add_pull_secret(sa: &mut Value, secret: &str) -> Result<()> {
         seq.push(Value::Mapping(entry));
     }
     Ok(())
+}
+
+/// `spec.inject`: adds each spec's Secret to pod templates (in target
+/// namespaces) that pull from its registries, and to the configured
+/// `fieldPaths` of other kinds. Objects opted out with `regcred.dev/skip`
+/// are left alone.
+fn inject(
+    items: &mut [Value],
+    jobs: &[Job],
+    selections: &[Selection],
+    reports: &mut [SpecReport],
+    default_ns: Option<&str>,
+) -> Result<()> {
+    for item in items.iter_mut() {
+        if is_config(item) || target::opted_out(item) {
+            continue;
+        }
+        let Some(ns) = effective_ns(item, default_ns).map(str::to_string) else {
+            continue;
+        };
+        let kind = item
+            .get("kind")
+            .and_then(yaml::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let api = item
+            .get("apiVersion")
+            .and_then(yaml::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let name = name_of(item).unwrap_or_default().to_string();
+        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
+            if sel.targets.binary_search(&ns).is_err() {
+                continue;
+            }
+            let spec = &job.spec;
+            let context = || format!("{kind} {ns}/{name}");
+            let mut touched = false;
+            if spec.inject.workloads {
+                if let Some(pod) = workloads::pod_spec_mut(item, &spec.check.pod_spec_paths) {
+                    if pulls_from(pod, &report.registries) {
+                        add_pull_secret(pod, &spec.secret_name).with_context(context)?;
+                        touched = true;
+                    }
+                }
+            }
+            for fp in &spec.inject.field_paths {
+                if fp.kind == kind && fp.api_version.as_deref().is_none_or(|a| a == api) {
+                    let path: Vec<&str> = fp.path.split('.').collect();
+                    add_name_entry(item, &path, &spec.secret_name).with_context(context)?;
+                    touched = true;
+                }
+            }
+            if touched {
+                if let Some(r) = report.namespace(&ns) {
+                    r.injected.push(format!("{kind}/{name}"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether any container of a pod spec runs an image from `registries`
+/// (matched as kubelet's credential keyring matches).
+fn pulls_from(pod: &Value, registries: &[String]) -> bool {
+    workloads::containers(pod).iter().any(|c| {
+        c.image
+            .as_deref()
+            .and_then(|i| imageref::parse(i).ok())
+            .is_some_and(|image| {
+                registries
+                    .iter()
+                    .any(|k| imageref::registry_matches(k, &image))
+            })
+    })
 }
 
 #[derive(Default)]

@@ -4,7 +4,7 @@
 //! print instead of printing, so nothing reaches stdout unless the whole run
 //! succeeded (or, for KRM, as a ResourceList carrying the error).
 
-use crate::check;
+use crate::drift;
 use crate::encrypted::EncryptedFiles;
 use crate::identity::{Discovery, Identities};
 use crate::krm;
@@ -278,7 +278,7 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
     };
     let written = match (&opts.output_dir, &opts.check_dir) {
         (_, Some(dir)) => {
-            plan_files(dir, &out.items).and_then(|planned| check::diff_dir(dir, &planned))
+            plan_files(dir, &out.items).and_then(|planned| drift::diff_dir(dir, &planned))
         }
         (Some(dir), None) => write_dir(dir, &out.items).map(|()| String::new()),
         (None, None) => yaml::stream_to_string(&out.items),

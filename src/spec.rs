@@ -32,6 +32,37 @@ pub struct Spec {
     /// `spec.decryption.ageKeyFile`: an extra age identity file, relative
     /// to the spec's root.
     pub age_key_file: Option<String>,
+    pub inject: Inject,
+    pub check: CheckConfig,
+}
+
+/// `spec.inject`: put the pull Secret into pod templates and custom
+/// resources too, not only ServiceAccounts.
+#[derive(Debug, Clone, Default)]
+pub struct Inject {
+    /// Pod templates whose images come from one of the spec's registries.
+    pub workloads: bool,
+    /// `imagePullSecrets`-like lists in other kinds (operators' CRs).
+    pub field_paths: Vec<FieldPath>,
+}
+
+/// A list of `{name: ...}` entries at `path` in objects of `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldPath {
+    pub kind: String,
+    pub api_version: Option<String>,
+    pub path: String,
+}
+
+/// `spec.check`: what `regcred check` (and the KRM validator) needs.
+#[derive(Debug, Clone, Default)]
+pub struct CheckConfig {
+    /// Also run the check when running as a KRM function.
+    pub enabled: bool,
+    /// Registries that need credentials besides the spec's own.
+    pub private_registries: Vec<String>,
+    /// Further kinds with a pod template, and where it is.
+    pub pod_spec_paths: Vec<crate::workloads::ExtraKind>,
 }
 
 /// One entry of `spec.registries`.
@@ -272,6 +303,8 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
             "secret",
             "serviceAccount",
             "decryption",
+            "inject",
+            "check",
         ],
     )?;
 
@@ -289,7 +322,11 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
         Some(d) => Fields::new(d, "spec.decryption", &["ageKeyFile"])?.string("ageKeyFile")?,
         None => None,
     };
+    let inject = parse_inject(spec.get("inject"))?;
+    let check = parse_check(spec.get("check"))?;
     Ok(Spec {
+        inject,
+        check,
         age_key_file,
         name,
         origin: origin.to_string(),
@@ -486,6 +523,79 @@ fn parse_service_accounts(v: Option<&Value>) -> Result<ServiceAccountTargets> {
             &f.path("exclude"),
         )?,
         create_missing: f.bool("createMissing", true)?,
+    })
+}
+
+fn dotted_path(s: &str, field: &str) -> Result<String> {
+    if s.is_empty() || s.split('.').any(str::is_empty) {
+        bail!("{field}: must be a dotted path like spec.imagePullSecrets");
+    }
+    Ok(s.to_string())
+}
+
+fn parse_inject(v: Option<&Value>) -> Result<Inject> {
+    let empty = Value::Mapping(Mapping::new());
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.inject",
+        &["workloads", "fieldPaths"],
+    )?;
+    let mut field_paths = Vec::new();
+    if let Some(list) = f.get("fieldPaths") {
+        let Some(seq) = list.as_sequence() else {
+            bail!("spec.inject.fieldPaths: must be a list");
+        };
+        for (i, item) in seq.iter().enumerate() {
+            let field = format!("spec.inject.fieldPaths[{i}]");
+            let e = Fields::new(item, &field, &["kind", "apiVersion", "path"])?;
+            let (Some(kind), Some(path)) = (e.string("kind")?, e.string("path")?) else {
+                bail!("{field}: kind and path are required");
+            };
+            field_paths.push(FieldPath {
+                kind,
+                api_version: e.string("apiVersion")?,
+                path: dotted_path(&path, &e.path("path"))?,
+            });
+        }
+    }
+    Ok(Inject {
+        workloads: f.bool("workloads", false)?,
+        field_paths,
+    })
+}
+
+fn parse_check(v: Option<&Value>) -> Result<CheckConfig> {
+    let empty = Value::Mapping(Mapping::new());
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.check",
+        &["enabled", "privateRegistries", "podSpecPaths"],
+    )?;
+    let private_registries = f.string_list("privateRegistries")?.unwrap_or_default();
+    for (i, r) in private_registries.iter().enumerate() {
+        names::check_server(r, &format!("spec.check.privateRegistries[{i}]"))?;
+    }
+    let mut pod_spec_paths = Vec::new();
+    if let Some(list) = f.get("podSpecPaths") {
+        let Some(seq) = list.as_sequence() else {
+            bail!("spec.check.podSpecPaths: must be a list");
+        };
+        for (i, item) in seq.iter().enumerate() {
+            let field = format!("spec.check.podSpecPaths[{i}]");
+            let e = Fields::new(item, &field, &["kind", "path"])?;
+            let (Some(kind), Some(path)) = (e.string("kind")?, e.string("path")?) else {
+                bail!("{field}: kind and path are required");
+            };
+            pod_spec_paths.push(crate::workloads::ExtraKind {
+                kind,
+                path: dotted_path(&path, &e.path("path"))?,
+            });
+        }
+    }
+    Ok(CheckConfig {
+        enabled: f.bool("enabled", false)?,
+        private_registries,
+        pod_spec_paths,
     })
 }
 

@@ -1,4 +1,4 @@
-//! `regcred render --check DIR`: is the committed rendered output current?
+//! Drift: `regcred render --check DIR`, is the committed rendered output current?
 //!
 //! For teams that commit rendered manifests (Flux users, whose
 //! kustomize-controller cannot run plugins), CI re-renders and compares,
