@@ -170,6 +170,35 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         age_key_file: Option<PathBuf>,
     },
+    /// Report images from private registries that pods could not pull (before they fail with ImagePullBackOff)
+    #[command(after_help = "Examples:
+  regcred check -f regcred.yaml manifests/
+  kubectl kustomize app/ | regcred check -f regcred.yaml - --output json
+  regcred check -f regcred.yaml manifests/ --private-registry quay.example.com --pod-spec-path Worker=spec.pod")]
+    Check {
+        /// A RegistryCredentials spec file (repeatable)
+        #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
+        specs: Vec<PathBuf>,
+        /// Input manifests: files, directories or - for stdin
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// text or json
+        #[arg(long, value_enum, default_value = "text")]
+        output: CheckFormat,
+        /// Another registry that needs credentials (repeatable; the specs' registries always count)
+        #[arg(long, value_name = "REGISTRY")]
+        private_registry: Vec<String>,
+        /// A kind with a pod template and the dotted path to its PodSpec (repeatable)
+        #[arg(long, value_name = "KIND=PATH")]
+        pod_spec_path: Vec<String>,
+        /// Namespace for namespaced inputs without metadata.namespace
+        #[arg(short = 'n', long, value_name = "NS")]
+        namespace: Option<String>,
+        #[arg(long)]
+        allow_path_outside_root: bool,
+        #[arg(long, value_name = "FILE")]
+        age_key_file: Option<PathBuf>,
+    },
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
   kpt fn eval --exec regcred --fn-config regcred.yaml")]
@@ -188,6 +217,12 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CheckFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum CmpStep {
     /// Print the first file holding a RegistryCredentials spec (Argo CD discovery)
@@ -197,6 +232,7 @@ enum CmpStep {
 }
 
 const SUBCOMMANDS: &[&str] = &[
+    "check",
     "explain",
     "cmp",
     "render",
@@ -257,6 +293,55 @@ fn is_plugin_config(arg: &std::ffi::OsStr) -> bool {
 fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         Command::Fn => krm_mode(),
+        Command::Check {
+            specs,
+            inputs,
+            output,
+            private_registry,
+            pod_spec_path,
+            namespace,
+            allow_path_outside_root,
+            age_key_file,
+        } => {
+            let mut extra = crate::check::CheckOptions {
+                private_registries: private_registry,
+                ..Default::default()
+            };
+            for p in &pod_spec_path {
+                match p.split_once('=') {
+                    Some((kind, path)) if !kind.is_empty() && !path.is_empty() => {
+                        extra.extra_kinds.push(crate::workloads::ExtraKind {
+                            kind: kind.to_string(),
+                            path: path.to_string(),
+                        })
+                    }
+                    _ => {
+                        return Outcome::error(anyhow::anyhow!(
+                            "--pod-spec-path {p:?}: expected KIND=PATH, e.g. Worker=spec.pod"
+                        ));
+                    }
+                }
+            }
+            let opts = RenderOptions {
+                specs,
+                inputs,
+                output_dir: None,
+                check_dir: None,
+                default_namespace: namespace,
+                exclude_specs: Vec::new(),
+                sources: SourceOptions {
+                    allow_path_outside_root,
+                    age_key_file,
+                    interactive: true,
+                },
+            };
+            run::check_cli(
+                &opts,
+                &extra,
+                matches!(output, CheckFormat::Json),
+                read_stdin,
+            )
+        }
         Command::Explain {
             specs,
             inputs,
@@ -279,9 +364,9 @@ fn dispatch(cli: Cli) -> Outcome {
                 },
             };
             match run::load_and_render(&opts, read_stdin) {
-                Ok(out) => Outcome {
-                    stdout: crate::explain::explain(&out, output),
-                    stderr: out.findings.iter().map(run::format_finding).collect(),
+                Ok(r) => Outcome {
+                    stdout: crate::explain::explain(&r.output, output),
+                    stderr: r.output.findings.iter().map(run::format_finding).collect(),
                     ..Outcome::default()
                 },
                 Err(e) => Outcome::error(e),

@@ -81,7 +81,7 @@ pub fn package_root(function_config: &Value, cwd: &Path) -> PathBuf {
 }
 
 /// One `results` entry, pointing at the spec resource and field.
-fn result_value(f: &Finding) -> Value {
+pub fn result_value(f: &Finding) -> Value {
     let mut m = Mapping::new();
     m.insert(s("message"), s(&f.message));
     m.insert(s("severity"), s(f.severity.as_str()));
@@ -100,17 +100,52 @@ fn result_value(f: &Finding) -> Value {
     Value::Mapping(m)
 }
 
+/// A `regcred check` finding as a result entry, pointing at the workload,
+/// the image field and the file.
+pub fn check_result(f: &crate::check::CheckFinding) -> Value {
+    let mut m = Mapping::new();
+    let mut message = f.message.clone();
+    if let (Some(c), Some(i)) = (&f.container, &f.image) {
+        message = format!("container {c} image {i}: {message}");
+    }
+    m.insert(s("message"), s(&message));
+    m.insert(s("severity"), s(f.severity.as_str()));
+    let mut r = Mapping::new();
+    r.insert(s("apiVersion"), s(&f.api_version));
+    r.insert(s("kind"), s(&f.kind));
+    r.insert(s("name"), s(&f.name));
+    r.insert(s("namespace"), s(&f.namespace));
+    m.insert(s("resourceRef"), Value::Mapping(r));
+    if let Some(field) = &f.field {
+        let mut fm = Mapping::new();
+        fm.insert(s("path"), s(field));
+        m.insert(s("field"), Value::Mapping(fm));
+    }
+    if let Some(file) = &f.file {
+        let mut fm = Mapping::new();
+        fm.insert(s("path"), s(file));
+        m.insert(s("file"), Value::Mapping(fm));
+    }
+    Value::Mapping(m)
+}
+
 /// Writes the output ResourceList.
 pub fn write(api_version: &str, items: Vec<Value>, findings: &[Finding]) -> Result<String> {
+    write_results(
+        api_version,
+        items,
+        findings.iter().map(result_value).collect(),
+    )
+}
+
+/// Writes the output ResourceList with prepared `results` entries.
+pub fn write_results(api_version: &str, items: Vec<Value>, results: Vec<Value>) -> Result<String> {
     let mut m = Mapping::new();
     m.insert(s("apiVersion"), s(api_version));
     m.insert(s("kind"), s("ResourceList"));
     m.insert(s("items"), Value::Sequence(items));
-    if !findings.is_empty() {
-        m.insert(
-            s("results"),
-            Value::Sequence(findings.iter().map(result_value).collect()),
-        );
+    if !results.is_empty() {
+        m.insert(s("results"), Value::Sequence(results));
     }
     yaml::to_string(&Value::Mapping(m))
 }

@@ -5,6 +5,7 @@
 //! concept: the spec, targeting, credential sources, the dockerconfigjson
 //! payload, templates, the render engine, YAML I/O and the KRM wire format.
 
+pub mod check;
 pub mod cli;
 pub mod cmp;
 pub mod commands;

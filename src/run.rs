@@ -4,6 +4,7 @@
 //! print instead of printing, so nothing reaches stdout unless the whole run
 //! succeeded (or, for KRM, as a ResourceList carrying the error).
 
+use crate::check;
 use crate::drift;
 use crate::encrypted::EncryptedFiles;
 use crate::identity::{Discovery, Identities};
@@ -151,19 +152,43 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
         let root = krm::package_root(config, root);
         let resolver = resolver_for(&spec, &root, &SourceOptions::default())?;
         let jobs = vec![Job { spec, resolver }];
-        render::render(rl.items.clone(), &jobs)
+        let out = render::render(rl.items.clone(), &jobs)?;
+        // As a validator (spec.check.enabled), the check's findings join the results.
+        let checked = if jobs[0].spec.check.enabled {
+            check::check(
+                &out.items,
+                &[],
+                &check::CheckOptions::from_render(&jobs, &out),
+            )
+        } else {
+            Vec::new()
+        };
+        Ok((out, checked))
     })();
-    match result.and_then(|out| {
-        Ok((
-            krm::write(&rl.api_version, out.items, &out.findings)?,
-            out.findings,
-        ))
-    }) {
-        Ok((stdout, findings)) => Outcome {
-            stdout,
-            stderr: warnings(&findings),
-            ..Outcome::default()
-        },
+    match result {
+        Ok((out, checked)) => {
+            let mut results: Vec<Value> = out.findings.iter().map(krm::result_value).collect();
+            results.extend(checked.iter().map(krm::check_result));
+            let errors: Vec<String> = checked
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| {
+                    format!(
+                        "error: {}/{}/{}: {}",
+                        f.namespace, f.kind, f.name, f.message
+                    )
+                })
+                .collect();
+            match krm::write_results(&rl.api_version, out.items, results) {
+                Ok(stdout) => Outcome {
+                    stdout,
+                    code: i32::from(!errors.is_empty()),
+                    stderr: warnings(&out.findings).into_iter().chain(errors).collect(),
+                    ..Outcome::default()
+                },
+                Err(e) => Outcome::failed(e, String::new()),
+            }
+        }
         Err(e) => {
             let out = krm::write(
                 &rl.api_version,
@@ -215,11 +240,19 @@ pub struct RenderOptions {
     pub sources: SourceOptions,
 }
 
+/// A CLI render: the specs, the output, and the file each input item came
+/// from (`origins[i]` for `output.items[i]`; generated items have none).
+pub struct Rendered {
+    pub jobs: Vec<Job>,
+    pub output: render::Output,
+    pub origins: Vec<Option<String>>,
+}
+
 /// Loads the specs and inputs of a CLI run and renders them.
 pub fn load_and_render(
     opts: &RenderOptions,
     read_stdin: impl Fn() -> Result<String>,
-) -> Result<render::Output> {
+) -> Result<Rendered> {
     let mut jobs = Vec::new();
     for path in &opts.specs {
         jobs.extend(load_spec_file(path, None, &opts.sources)?);
@@ -241,9 +274,12 @@ pub fn load_and_render(
         })
         .collect();
     let mut items = Vec::new();
+    let mut origins = Vec::new();
     for input in &opts.inputs {
         if input == "-" {
-            items.extend(parse_items(&read_stdin()?, "stdin")?);
+            let parsed = parse_items(&read_stdin()?, "stdin")?;
+            origins.extend(parsed.iter().map(|_| Some("stdin".to_string())));
+            items.extend(parsed);
             continue;
         }
         for file in input_files(Path::new(input))? {
@@ -255,12 +291,59 @@ pub fn load_and_render(
             }
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            items.extend(parse_items(&text, &file.display().to_string())?);
+            let parsed = parse_items(&text, &file.display().to_string())?;
+            origins.extend(parsed.iter().map(|_| Some(file.display().to_string())));
+            items.extend(parsed);
         }
     }
     // RegistryCredentials documents are configuration, not resources.
-    items.retain(|i| !spec::is_spec(i));
-    render::render_in(items, &jobs, opts.default_namespace.as_deref())
+    let (items, origins): (Vec<Value>, Vec<Option<String>>) = items
+        .into_iter()
+        .zip(origins)
+        .filter(|(i, _)| !spec::is_spec(i))
+        .unzip();
+    let output = render::render_in(items, &jobs, opts.default_namespace.as_deref())?;
+    Ok(Rendered {
+        jobs,
+        output,
+        origins,
+    })
+}
+
+/// `regcred check`: render, then report images pods cannot pull. Exit 1
+/// when any error-level finding exists.
+pub fn check_cli(
+    opts: &RenderOptions,
+    extra: &check::CheckOptions,
+    json: bool,
+    read_stdin: impl Fn() -> Result<String>,
+) -> Outcome {
+    let r = match load_and_render(opts, read_stdin) {
+        Ok(r) => r,
+        Err(e) => return Outcome::error(e),
+    };
+    let mut copts = check::CheckOptions::from_render(&r.jobs, &r.output);
+    copts
+        .private_registries
+        .extend(extra.private_registries.iter().cloned());
+    copts.extra_kinds.extend(extra.extra_kinds.iter().cloned());
+    copts.default_namespace = opts.default_namespace.clone();
+    let findings = check::check(&r.output.items, &r.origins, &copts);
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let stdout = if json {
+        serde_json::to_string_pretty(&findings).unwrap_or_default() + "\n"
+    } else {
+        check::to_text(&findings)
+    };
+    Outcome {
+        stdout,
+        stderr: warnings(&r.output.findings),
+        code: i32::from(errors > 0),
+        ..Outcome::default()
+    }
 }
 
 /// `regcred render`: specs and input files to a YAML stream, a directory,
@@ -268,7 +351,7 @@ pub fn load_and_render(
 pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
     let result = load_and_render(opts, read_stdin);
     let out = match result {
-        Ok(out) => out,
+        Ok(r) => r.output,
         Err(e) => return Outcome::failed(e, String::new()),
     };
     let mut outcome = Outcome {
