@@ -191,8 +191,12 @@ pub fn check(
         };
         let sa_name = workloads::service_account(pod);
         let sa = sas.get(&(ns.clone(), sa_name.clone()));
+        // Admission copies the ServiceAccount's pull secrets into a pod only
+        // when the pod lists none of its own.
         let mut pulls = workloads::pull_secret_names(pod);
-        pulls.extend(sa.cloned().unwrap_or_default());
+        if pulls.is_empty() {
+            pulls = sa.cloned().unwrap_or_default();
+        }
         let mut index: BTreeMap<&str, usize> = BTreeMap::new();
         for c in workloads::containers(pod) {
             let n = index.entry(c.list).or_default();
@@ -343,6 +347,11 @@ pub fn to_text(findings: &[CheckFinding]) -> String {
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    out.push_str(&format!("{errors} errors, {warnings} warnings\n"));
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    out.push_str(&format!(
+        "{}, {}\n",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    ));
     out
 }

@@ -179,8 +179,8 @@ enum Command {
         /// A RegistryCredentials spec file (repeatable)
         #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
         specs: Vec<PathBuf>,
-        /// Input manifests: files, directories or - for stdin
-        #[arg(value_name = "INPUT")]
+        /// Input manifests: files, directories or - for stdin (at least one)
+        #[arg(value_name = "INPUT", required = true)]
         inputs: Vec<String>,
         /// text or json
         #[arg(long, value_enum, default_value = "text")]

@@ -184,7 +184,15 @@ pub fn render_in(mut items: Vec<Value>, jobs: &[Job], default_ns: Option<&str>) 
     let (existing_sas, patched) =
         patch_service_accounts(&mut items, jobs, &selections, &mut reports, default_ns)?;
     let new_sas = missing_service_accounts(jobs, &selections, &existing_sas, &mut reports)?;
-    inject(&mut items, jobs, &selections, &mut reports, default_ns)?;
+    let sa_pulls = service_account_pulls(&items, &new_sas, default_ns);
+    inject(
+        &mut items,
+        jobs,
+        &selections,
+        &mut reports,
+        &sa_pulls,
+        default_ns,
+    )?;
     let summary = Summary {
         secrets: secret_count,
         patched_service_accounts: patched,
@@ -598,6 +606,7 @@ fn inject(
     jobs: &[Job],
     selections: &[Selection],
     reports: &mut [SpecReport],
+    sa_pulls: &BTreeMap<Key, Vec<String>>,
     default_ns: Option<&str>,
 ) -> Result<()> {
     for item in items.iter_mut() {
@@ -628,6 +637,14 @@ fn inject(
             if spec.inject.workloads {
                 if let Some(pod) = workloads::pod_spec_mut(item, &spec.check.pod_spec_paths) {
                     if pulls_from(pod, &report.registries) {
+                        // A pod with its own list no longer inherits its
+                        // ServiceAccount's: carry those over first.
+                        if workloads::pull_secret_names(pod).is_empty() {
+                            let sa = (ns.clone(), workloads::service_account(pod));
+                            for inherited in sa_pulls.get(&sa).into_iter().flatten() {
+                                add_pull_secret(pod, inherited).with_context(context)?;
+                            }
+                        }
                         add_pull_secret(pod, &spec.secret_name).with_context(context)?;
                         touched = true;
                     }
@@ -648,6 +665,27 @@ fn inject(
         }
     }
     Ok(())
+}
+
+/// `imagePullSecrets` of every ServiceAccount after regcred's changes (input
+/// ones patched in place, and the ones it creates), by (namespace, name).
+fn service_account_pulls(
+    items: &[Value],
+    created: &[Value],
+    default_ns: Option<&str>,
+) -> BTreeMap<Key, Vec<String>> {
+    items
+        .iter()
+        .chain(created)
+        .filter(|i| is_kind(i, "ServiceAccount"))
+        .filter_map(|sa| {
+            let key = (
+                effective_ns(sa, default_ns)?.to_string(),
+                name_of(sa)?.to_string(),
+            );
+            Some((key, workloads::pull_secret_names(sa)))
+        })
+        .collect()
 }
 
 /// Whether any container of a pod spec runs an image from `registries`

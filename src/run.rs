@@ -179,7 +179,14 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
                     )
                 })
                 .collect();
-            match krm::write_results(&rl.api_version, out.items, results) {
+            // On a failed check, hand back the input unchanged (as on any error),
+            // so runners show the results instead of choking on new objects.
+            let items = if errors.is_empty() {
+                out.items
+            } else {
+                rl.items
+            };
+            match krm::write_results(&rl.api_version, items, results) {
                 Ok(stdout) => Outcome {
                     stdout,
                     code: i32::from(!errors.is_empty()),

@@ -202,7 +202,7 @@ fn example_reports_the_uncovered_private_images_and_exits_1() {
     assert!(redis.trim_start().starts_with("warning"), "{redis}");
     assert!(redis.contains("Deployment/cache"), "{redis}");
     assert!(
-        out.stdout.ends_with("2 errors, 1 warnings\n"),
+        out.stdout.ends_with("2 errors, 1 warning\n"),
         "{}",
         out.stdout
     );
@@ -250,7 +250,7 @@ fn example_with_workload_injection_has_no_error_and_exits_0() {
     assert!(!out.stdout.contains("nightly-report"), "{}", out.stdout);
     assert!(out.stdout.contains("redis:latest"), "{}", out.stdout);
     assert!(
-        out.stdout.ends_with("0 errors, 1 warnings\n"),
+        out.stdout.ends_with("0 errors, 1 warning\n"),
         "{}",
         out.stdout
     );
@@ -779,15 +779,11 @@ fn krm_validator_returns_results_and_exits_1_on_an_uncovered_image() {
         "{msg}"
     );
     assert!(msg.contains("ImagePullBackOff"), "{msg}");
-    // The rendered items are still there (a validator failure is not an
-    // empty package).
-    assert!(
-        rl["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["kind"] == "Secret")
-    );
+    // A failed check hands the input back unchanged (never an empty
+    // package, never half-rendered output): no Secret was added.
+    let items = rl["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(!items.iter().any(|i| i["kind"] == "Secret"), "{items:?}");
     assert!(out.stderr.contains("web/Deployment/site"), "{}", out.stderr);
 
     // Covered (default SA, patched): exit 0, no error result.

@@ -168,10 +168,12 @@ fn every_example_prints_its_expected_output() {
                 s.expected, out.stdout, out.stderr
             ));
         }
-        // A drift check (`--check`) prints nothing when the output is current.
-        let is_check =
-            std::fs::read_to_string(s.dir.join(&s.name)).is_ok_and(|t| t.contains("--check"));
-        if !is_check && !expected.contains("app.kubernetes.io/managed-by: regcred") {
+        // A drift check (`--check`) prints nothing when the output is current;
+        // `check` and `explain` print reports, not manifests.
+        let is_report = std::fs::read_to_string(s.dir.join(&s.name)).is_ok_and(|t| {
+            t.contains("--check") || t.contains("regcred check") || t.contains("regcred explain")
+        });
+        if !is_report && !expected.contains("app.kubernetes.io/managed-by: regcred") {
             failures.push(format!(
                 "{label}: {} holds nothing regcred generated",
                 s.expected

@@ -615,5 +615,5 @@ fn image_check_example_through_kubectl_kustomize() {
         &out.stdout,
     );
     assert_eq!(check.code, 0, "{}", check.stdout);
-    assert!(check.stdout.ends_with("0 errors, 1 warnings\n"));
+    assert!(check.stdout.ends_with("0 errors, 1 warning\n"));
 }
