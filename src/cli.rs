@@ -50,9 +50,8 @@ enum Command {
   regcred render -f regcred.yaml app.yaml -o rendered/
   kubectl kustomize app/ | regcred render -f regcred.yaml -")]
     Render {
-        /// A RegistryCredentials spec file (repeatable; several documents per file allowed)
-        #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
-        specs: Vec<PathBuf>,
+        #[command(flatten)]
+        spec: SpecArgs,
         /// Input manifests: files, directories (recursive *.yaml|*.yml|*.json) or - for stdin
         #[arg(value_name = "INPUT")]
         inputs: Vec<String>,
@@ -62,15 +61,6 @@ enum Command {
         /// Compare with the files a previous `-o DIR` wrote: print a diff (Secret data redacted) and exit 1 if out of date
         #[arg(long, value_name = "DIR", conflicts_with = "output_dir")]
         check: Option<PathBuf>,
-        /// Namespace for namespaced inputs without metadata.namespace (as kubectl apply -n would place them)
-        #[arg(short = 'n', long, value_name = "NS")]
-        namespace: Option<String>,
-        /// Let credential files live outside the spec file's directory
-        #[arg(long)]
-        allow_path_outside_root: bool,
-        /// An age identity file to decrypt SOPS/age credential files with (added to sops' usual places)
-        #[arg(long, value_name = "FILE")]
-        age_key_file: Option<PathBuf>,
     },
     /// Encrypt a file with SOPS (age recipients); the reference sops decrypts the result
     #[command(after_help = "Examples:
@@ -153,22 +143,14 @@ enum Command {
   regcred explain -f regcred.yaml manifests/
   regcred explain -f regcred.yaml manifests/ --output markdown >> \"$GITHUB_STEP_SUMMARY\"")]
     Explain {
-        /// A RegistryCredentials spec file (repeatable)
-        #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
-        specs: Vec<PathBuf>,
+        #[command(flatten)]
+        spec: SpecArgs,
         /// Input manifests: files, directories or - for stdin
         #[arg(value_name = "INPUT")]
         inputs: Vec<String>,
         /// text, json or markdown
         #[arg(long, value_enum, default_value = "text")]
         output: crate::explain::Format,
-        /// Namespace for namespaced inputs without metadata.namespace
-        #[arg(short = 'n', long, value_name = "NS")]
-        namespace: Option<String>,
-        #[arg(long)]
-        allow_path_outside_root: bool,
-        #[arg(long, value_name = "FILE")]
-        age_key_file: Option<PathBuf>,
     },
     /// Report images from private registries that pods could not pull (before they fail with ImagePullBackOff)
     #[command(after_help = "Examples:
@@ -176,9 +158,8 @@ enum Command {
   kubectl kustomize app/ | regcred check -f regcred.yaml - --output json
   regcred check -f regcred.yaml manifests/ --private-registry quay.example.com --pod-spec-path Worker=spec.pod")]
     Check {
-        /// A RegistryCredentials spec file (repeatable)
-        #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
-        specs: Vec<PathBuf>,
+        #[command(flatten)]
+        spec: SpecArgs,
         /// Input manifests: files, directories or - for stdin (at least one)
         #[arg(value_name = "INPUT", required = true)]
         inputs: Vec<String>,
@@ -191,13 +172,6 @@ enum Command {
         /// A kind with a pod template and the dotted path to its PodSpec (repeatable)
         #[arg(long, value_name = "KIND=PATH")]
         pod_spec_path: Vec<String>,
-        /// Namespace for namespaced inputs without metadata.namespace
-        #[arg(short = 'n', long, value_name = "NS")]
-        namespace: Option<String>,
-        #[arg(long)]
-        allow_path_outside_root: bool,
-        #[arg(long, value_name = "FILE")]
-        age_key_file: Option<PathBuf>,
     },
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
@@ -215,6 +189,41 @@ enum Command {
         #[arg(long)]
         copy: bool,
     },
+}
+
+/// What every rendering command (render, explain, check) takes.
+#[derive(clap::Args)]
+struct SpecArgs {
+    /// A RegistryCredentials spec file (repeatable; several documents per file allowed)
+    #[arg(short = 'f', long = "spec", required = true, value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+    /// Namespace for namespaced inputs without metadata.namespace (as kubectl apply -n would place them)
+    #[arg(short = 'n', long, value_name = "NS")]
+    namespace: Option<String>,
+    /// Let credential files live outside the spec file's directory
+    #[arg(long)]
+    allow_path_outside_root: bool,
+    /// An age identity file to decrypt SOPS/age credential files with (added to sops' usual places)
+    #[arg(long, value_name = "FILE")]
+    age_key_file: Option<PathBuf>,
+}
+
+impl SpecArgs {
+    fn options(self, inputs: Vec<String>) -> RenderOptions {
+        RenderOptions {
+            specs: self.specs,
+            inputs,
+            output_dir: None,
+            check_dir: None,
+            default_namespace: self.namespace,
+            exclude_specs: Vec::new(),
+            sources: SourceOptions {
+                allow_path_outside_root: self.allow_path_outside_root,
+                age_key_file: self.age_key_file,
+                interactive: true,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -294,14 +303,11 @@ fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         Command::Fn => krm_mode(),
         Command::Check {
-            specs,
+            spec,
             inputs,
             output,
             private_registry,
             pod_spec_path,
-            namespace,
-            allow_path_outside_root,
-            age_key_file,
         } => {
             let mut extra = crate::check::CheckOptions {
                 private_registries: private_registry,
@@ -322,19 +328,7 @@ fn dispatch(cli: Cli) -> Outcome {
                     }
                 }
             }
-            let opts = RenderOptions {
-                specs,
-                inputs,
-                output_dir: None,
-                check_dir: None,
-                default_namespace: namespace,
-                exclude_specs: Vec::new(),
-                sources: SourceOptions {
-                    allow_path_outside_root,
-                    age_key_file,
-                    interactive: true,
-                },
-            };
+            let opts = spec.options(inputs);
             run::check_cli(
                 &opts,
                 &extra,
@@ -343,26 +337,11 @@ fn dispatch(cli: Cli) -> Outcome {
             )
         }
         Command::Explain {
-            specs,
+            spec,
             inputs,
             output,
-            namespace,
-            allow_path_outside_root,
-            age_key_file,
         } => {
-            let opts = RenderOptions {
-                specs,
-                inputs,
-                output_dir: None,
-                check_dir: None,
-                default_namespace: namespace,
-                exclude_specs: Vec::new(),
-                sources: SourceOptions {
-                    allow_path_outside_root,
-                    age_key_file,
-                    interactive: true,
-                },
-            };
+            let opts = spec.options(inputs);
             match run::load_and_render(&opts, read_stdin) {
                 Ok(r) => Outcome {
                     stdout: crate::explain::explain(&r.output, output),
@@ -389,26 +368,15 @@ fn dispatch(cli: Cli) -> Outcome {
             }
         }
         Command::Render {
-            specs,
+            spec,
             inputs,
             output_dir,
             check,
-            namespace,
-            allow_path_outside_root,
-            age_key_file,
         } => run::render_cli(
             &RenderOptions {
-                specs,
-                inputs,
                 output_dir,
                 check_dir: check,
-                default_namespace: namespace,
-                exclude_specs: Vec::new(),
-                sources: SourceOptions {
-                    allow_path_outside_root,
-                    age_key_file,
-                    interactive: true,
-                },
+                ..spec.options(inputs)
             },
             read_stdin,
         ),

@@ -215,13 +215,8 @@ impl Identities {
         prompt: Prompt,
     ) -> Result<()> {
         let shown = format!("{label} {}", path.display());
-        let bytes = match std::fs::read(path) {
-            Ok(b) => Zeroizing::new(b),
-            Err(_) if !required => {
-                l.searched.push(format!("{shown} (absent)"));
-                return Ok(());
-            }
-            Err(e) => bail!("cannot read age identities from {shown}: {e}"),
+        let Some(bytes) = read_key_file(l, &shown, path, required)? else {
+            return Ok(());
         };
         let n = if is_age_file(&bytes) {
             // An age-encrypted identity file: needs a passphrase.
@@ -272,13 +267,8 @@ impl Identities {
         prompt: Prompt,
     ) -> Result<()> {
         let shown = format!("{label} {}", path.display());
-        let bytes = match std::fs::read(path) {
-            Ok(b) => Zeroizing::new(b),
-            Err(_) if !required => {
-                l.searched.push(format!("{shown} (absent)"));
-                return Ok(());
-            }
-            Err(e) => bail!("cannot read ssh identity {shown}: {e}"),
+        let Some(bytes) = read_key_file(l, &shown, path, required)? else {
+            return Ok(());
         };
         let id = age::ssh::Identity::from_buffer(&bytes[..], Some(path.display().to_string()))
             .map_err(|_| {
@@ -300,6 +290,24 @@ impl Identities {
         l.identities.push(Box::new(id.with_callbacks(prompt)));
         l.searched.push(format!("{shown} (1 identity)"));
         Ok(())
+    }
+}
+
+/// Reads a key file. A missing optional one (a default location) is noted
+/// as absent and gives `None`; a missing required one is an error.
+fn read_key_file(
+    l: &mut Loaded,
+    shown: &str,
+    path: &Path,
+    required: bool,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(Zeroizing::new(b))),
+        Err(_) if !required => {
+            l.searched.push(format!("{shown} (absent)"));
+            Ok(None)
+        }
+        Err(e) => bail!("cannot read identities from {shown}: {e}"),
     }
 }
 
