@@ -931,4 +931,60 @@ fn passphrase_protected_identities_fail_clearly_without_a_terminal() {
         out.stderr
     );
     out.assert_no_canary("ghp_s3cret");
+
+    // The CLI on a terminal asks for the passphrase and decrypts.
+    let script = r#"
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.chdir(sys.argv[1])
+    os.environ['SOPS_AGE_KEY_FILE'] = sys.argv[2]
+    os.execv(sys.argv[3], [sys.argv[3], 'render', '-f', 'regcred.yaml'])
+out, sent, status = b'', False, None
+deadline = time.time() + 60
+while time.time() < deadline:
+    ready, _, _ = select.select([fd], [], [], 0.2)
+    if ready:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b''
+        out += chunk
+        if not sent and b'assphrase' in out:
+            time.sleep(0.5)  # let the prompt turn echo off first
+            os.write(fd, b'correct horse\n')
+            sent = True
+        if chunk:
+            continue
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+        break
+sys.stdout.write(out.decode(errors='replace'))
+sys.exit(os.WEXITSTATUS(status) if status is not None else 99)
+"#;
+    let out = run(
+        Command::new(tool("python3"))
+            .args(["-c", script])
+            .arg(dir.path())
+            .arg(&protected)
+            .arg(common::bin()),
+        "",
+    );
+    assert_eq!(
+        out.code, 0,
+        "render with a passphrase on a terminal failed:\n{}{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stdout.contains("assphrase"),
+        "no passphrase prompt:\n{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("kind: Secret"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("correct horse"),
+        "the passphrase was echoed:\n{}",
+        out.stdout
+    );
 }
