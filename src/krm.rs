@@ -34,14 +34,15 @@ pub fn read(text: &str) -> Result<ResourceList> {
             docs.len()
         );
     }
-    let doc = docs.remove(0).value;
+    let mut doc = docs.remove(0).value;
     let kind = doc.get("kind").and_then(yaml::as_str).unwrap_or_default();
     if kind != "ResourceList" && kind != "List" {
         bail!("stdin: expected kind ResourceList, found {kind:?}");
     }
-    let items = match doc.get("items") {
+    // Moved out, not cloned: a ResourceList can be tens of megabytes.
+    let items = match doc.as_mapping_mut().and_then(|m| m.remove("items")) {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Sequence(s)) => s.clone(),
+        Some(Value::Sequence(s)) => s,
         Some(_) => bail!("stdin: ResourceList items must be a list"),
     };
     Ok(ResourceList {

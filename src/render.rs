@@ -94,7 +94,12 @@ pub struct Skipped {
 
 impl SpecReport {
     fn namespace(&mut self, ns: &str) -> Option<&mut NamespaceReport> {
-        self.namespaces.iter_mut().find(|n| n.namespace == ns)
+        // Built from the sorted, deduplicated targets: no linear scan per SA.
+        let i = self
+            .namespaces
+            .binary_search_by(|n| n.namespace.as_str().cmp(ns))
+            .ok()?;
+        Some(&mut self.namespaces[i])
     }
 }
 
@@ -324,6 +329,7 @@ fn render_secrets(
         labels.extend(spec.secret_labels.iter().cloned());
         let mut annotations = vec![(SPEC_ANNOTATION.to_string(), spec_id(spec))];
         annotations.extend(spec.secret_annotations.iter().cloned());
+        let mut first: Option<Value> = None;
         for ns in &sel.targets {
             let key = (ns.clone(), spec.secret_name.clone());
             if let Some((other, _)) = out.get(&key) {
@@ -334,19 +340,35 @@ fn render_secrets(
                     spec.secret_name
                 );
             }
-            let ctx = SecretContext {
-                name: &spec.secret_name,
-                namespace: ns,
-                labels: &labels,
-                annotations: &annotations,
-                dockerconfigjson: &payload,
+            // The template runs (and is checked) once per spec; other
+            // namespaces get a copy with their namespace.
+            let secret = match &first {
+                Some(rendered) => with_namespace(rendered.clone(), ns),
+                None => {
+                    let ctx = SecretContext {
+                        name: &spec.secret_name,
+                        namespace: ns,
+                        labels: &labels,
+                        annotations: &annotations,
+                        dockerconfigjson: &payload,
+                    };
+                    let rendered =
+                        templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)?;
+                    first.insert(rendered).clone()
+                }
             };
-            let secret =
-                templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)?;
             out.insert(key, (idx, secret));
         }
     }
     Ok((out, servers))
+}
+
+/// `obj` with `metadata.namespace` set to `ns`.
+fn with_namespace(mut obj: Value, ns: &str) -> Value {
+    if let Some(Value::Mapping(meta)) = obj.get_mut("metadata") {
+        meta.insert(Value::String("namespace".into()), Value::String(ns.into()));
+    }
+    obj
 }
 
 /// The base64 `.dockerconfigjson` of one spec. Plaintext credentials live

@@ -142,6 +142,7 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
             return Outcome::failed(e, out.unwrap_or_default());
         }
     };
+    let mut items = rl.items;
     let result = (|| {
         let Some(config) = &rl.function_config else {
             bail!(
@@ -152,7 +153,7 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
         let root = krm::package_root(config, root);
         let resolver = resolver_for(&spec, &root, &SourceOptions::default())?;
         let jobs = vec![Job { spec, resolver }];
-        let out = render::render(rl.items.clone(), &jobs)?;
+        let out = render::render(std::mem::take(&mut items), &jobs)?;
         // As a validator (spec.check.enabled), the check's findings join the results.
         let checked = if jobs[0].spec.check.enabled {
             check::check(
@@ -184,7 +185,7 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
             let items = if errors.is_empty() {
                 out.items
             } else {
-                rl.items
+                input_items(input)
             };
             match krm::write_results(&rl.api_version, items, results) {
                 Ok(stdout) => Outcome {
@@ -199,12 +200,17 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
         Err(e) => {
             let out = krm::write(
                 &rl.api_version,
-                rl.items,
+                input_items(input),
                 &[krm::error_finding(format!("{e:#}"))],
             );
             Outcome::failed(e, out.unwrap_or_default())
         }
     }
+}
+
+/// The input items again, for the (rare) error path: render consumed them.
+fn input_items(input: &str) -> Vec<Value> {
+    krm::read(input).map(|rl| rl.items).unwrap_or_default()
 }
 
 /// Legacy exec plugin mode: kustomize passes a temporary copy of the

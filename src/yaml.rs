@@ -278,28 +278,52 @@ fn is_simple_float(s: &str) -> bool {
 /// True when `s` can be written as a plain scalar and every YAML reader,
 /// 1.1 or 1.2, reads it back as this same string.
 pub fn plain_is_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    // Runs for every scalar read and written: bytes and a table, no allocation.
+    static ALLOWED: [bool; 256] = plain_chars();
+    let b = s.as_bytes();
+    let Some(&first) = b.first() else {
         return false;
     };
     // A leading dot is fine before a letter (`.dockerconfigjson`), but
     // `.5`, `.inf` and `.nan` are numbers.
-    let dot_word = first == '.'
-        && s[1..].starts_with(|c: char| c.is_ascii_alphabetic())
-        && !matches!(s.to_ascii_lowercase().as_str(), ".inf" | ".nan");
-    if !first.is_ascii_alphabetic() && first != '/' && first != '_' && !dot_word {
+    let dot_word = first == b'.'
+        && b.get(1).is_some_and(u8::is_ascii_alphabetic)
+        && !(s.eq_ignore_ascii_case(".inf") || s.eq_ignore_ascii_case(".nan"));
+    if !first.is_ascii_alphabetic() && first != b'/' && first != b'_' && !dot_word {
         return false;
     }
-    if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
+    if matches!(b[b.len() - 1], b' ' | b':') {
         return false;
     }
-    let allowed = |c: char| c.is_ascii_alphanumeric() || " -_./:@+=%$()^,".contains(c);
-    if !s.chars().all(allowed) {
-        return false;
+    // Allowed characters only, and never ": " (a mapping) or " #" (a comment).
+    let mut prev = 0u8;
+    for &c in b {
+        if !ALLOWED[usize::from(c)] || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#') {
+            return false;
+        }
+        prev = c;
     }
-    !matches!(
-        s.to_ascii_lowercase().as_str(),
-        "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "null"
-    )
+    !(b.len() <= 5
+        && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+            .iter()
+            .any(|k| s.eq_ignore_ascii_case(k)))
+}
+
+/// ASCII letters, digits and ` -_./:@+=%$()^,`.
+const fn plain_chars() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let extra = b" -_./:@+=%$()^,";
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
 }
 
 /// Writes one value as a YAML document body (no `---`), block style.
