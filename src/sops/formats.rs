@@ -200,11 +200,17 @@ fn resolve_yaml_v3(raw: &str) -> Node {
 
 /// A YAML timestamp as Go's `time.MarshalText` writes it, or `None`.
 fn timestamp(raw: &str) -> Option<String> {
-    let re = regex::Regex::new(
-        r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?[ \t]*(Z|[-+]\d{1,2}(?::\d{2})?)?)?$",
-    )
-    .ok()?;
-    let c = re.captures(raw)?;
+    // Compiled once: this runs for every ambiguous plain scalar.
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?[ \t]*(Z|[-+][0-9]{1,2}(?::[0-9]{2})?)?)?$",
+        )
+        .expect("timestamp pattern is valid")
+    });
+    if !raw.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let c = RE.captures(raw)?;
     let num = |i: usize| {
         c.get(i)
             .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(0))

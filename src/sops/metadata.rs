@@ -94,9 +94,11 @@ fn foreign(group: &Node, out: &mut Vec<String>) {
 
 /// `3.9.0`, `3.10.2`, `3.11.0-rc.1`: the CLI refuses anything else.
 fn is_semver(v: &str) -> bool {
-    Regex::new(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-        .map(|r| r.is_match(v))
-        .unwrap_or(false)
+    static RE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r"^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+            .expect("semver pattern is valid")
+    });
+    RE.is_match(v)
 }
 
 /// sops re-formats `lastmodified` as RFC 3339 with whole seconds before
