@@ -73,7 +73,7 @@ impl CheckOptions {
 type Key = (String, String);
 
 /// Registry servers each dockerconfigjson/dockercfg Secret has credentials for.
-fn secret_servers(items: &[Value], default_ns: Option<&str>) -> BTreeMap<Key, Vec<String>> {
+fn secret_servers(items: &[&Value], default_ns: Option<&str>) -> BTreeMap<Key, Vec<String>> {
     let mut out = BTreeMap::new();
     for item in items {
         if item.get("kind").and_then(yaml::as_str) != Some("Secret") {
@@ -129,7 +129,7 @@ fn servers_in(secret: &Value, key: &str, under_auths: bool) -> Vec<String> {
 }
 
 /// `imagePullSecrets` of every ServiceAccount, by (namespace, name).
-fn service_accounts(items: &[Value], default_ns: Option<&str>) -> BTreeMap<Key, Vec<String>> {
+fn service_accounts(items: &[&Value], default_ns: Option<&str>) -> BTreeMap<Key, Vec<String>> {
     items
         .iter()
         .filter(|i| i.get("kind").and_then(yaml::as_str) == Some("ServiceAccount"))
@@ -146,7 +146,7 @@ fn service_accounts(items: &[Value], default_ns: Option<&str>) -> BTreeMap<Key, 
 /// Checks every pod template of `items`. `origins[i]` names the file item
 /// `i` came from, when known.
 pub fn check(
-    items: &[Value],
+    items: &[&Value],
     origins: &[Option<String>],
     opts: &CheckOptions,
 ) -> Vec<CheckFinding> {

@@ -217,6 +217,7 @@ impl SpecArgs {
             check_dir: None,
             default_namespace: self.namespace,
             exclude_specs: Vec::new(),
+            keep_trees: false,
             sources: SourceOptions {
                 allow_path_outside_root: self.allow_path_outside_root,
                 age_key_file: self.age_key_file,

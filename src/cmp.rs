@@ -135,6 +135,7 @@ pub fn generate(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Outcome {
             // Argo CD applies namespace-less objects into the destination namespace.
             default_namespace: env("ARGOCD_APP_NAMESPACE").filter(|s| !s.is_empty()),
             exclude_specs: found,
+            keep_trees: false,
             sources: SourceOptions::default(),
         },
         || bail!("no stdin in the Argo CD sidecar"),

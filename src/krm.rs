@@ -6,7 +6,7 @@
 //! transformer deletes every resource, so on failure the input items are
 //! echoed back unchanged next to the error results.
 
-use crate::render::{Finding, Severity};
+use crate::render::{Finding, Item, Severity};
 use crate::spec::{API_VERSION, KIND};
 use crate::yaml;
 use anyhow::{Result, bail};
@@ -16,18 +16,37 @@ use std::path::{Path, PathBuf};
 /// The ResourceList apiVersion written when the input names none.
 pub const DEFAULT_API_VERSION: &str = "config.kubernetes.io/v1";
 
-/// A parsed ResourceList.
-#[derive(Debug, Default)]
-pub struct ResourceList {
+/// A ResourceList read from stdin. Its items are not parsed up front:
+/// `for_each_item` hands them over one at a time, so a caller can turn the
+/// ones it will not touch into text before the next is parsed.
+pub struct ResourceList<'a> {
     pub api_version: String,
-    pub items: Vec<Value>,
     pub function_config: Option<Value>,
+    items: Items<'a>,
 }
+
+enum Items<'a> {
+    /// Parsed with the whole document (JSON or flow-style input).
+    Parsed(Vec<Value>),
+    /// A block-style document: `items` parsed element by element.
+    Streamed(yaml::TopLevel<'a>),
+}
+
+const ORIGIN: &str = "stdin (ResourceList)";
 
 /// Reads a ResourceList (or a `List`) from stdin text. Like kyaml, the
 /// apiVersion is not checked, only remembered to be echoed back.
-pub fn read(text: &str) -> Result<ResourceList> {
-    let mut docs = yaml::load_stream(text, "stdin (ResourceList)")?;
+pub fn read(text: &str) -> Result<ResourceList<'_>> {
+    let (header, items) = match yaml::TopLevel::split(text) {
+        Some(top) => (top.without("items"), Some(top)),
+        None => (String::new(), None),
+    };
+    let source = if items.is_some() {
+        header.as_str()
+    } else {
+        text
+    };
+    let mut docs = yaml::load_stream(source, ORIGIN)?;
     if docs.len() != 1 {
         bail!(
             "stdin: expected one ResourceList document, found {}",
@@ -39,11 +58,14 @@ pub fn read(text: &str) -> Result<ResourceList> {
     if kind != "ResourceList" && kind != "List" {
         bail!("stdin: expected kind ResourceList, found {kind:?}");
     }
-    // Moved out, not cloned: a ResourceList can be tens of megabytes.
-    let items = match doc.as_mapping_mut().and_then(|m| m.remove("items")) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Sequence(s)) => s,
-        Some(_) => bail!("stdin: ResourceList items must be a list"),
+    let items = match items {
+        Some(top) => Items::Streamed(top),
+        // Moved out, not cloned: a ResourceList can be tens of megabytes.
+        None => match doc.as_mapping_mut().and_then(|m| m.remove("items")) {
+            None | Some(Value::Null) => Items::Parsed(Vec::new()),
+            Some(Value::Sequence(s)) => Items::Parsed(s),
+            Some(_) => bail!("stdin: ResourceList items must be a list"),
+        },
     };
     Ok(ResourceList {
         api_version: doc
@@ -51,9 +73,29 @@ pub fn read(text: &str) -> Result<ResourceList> {
             .and_then(yaml::as_str)
             .unwrap_or(DEFAULT_API_VERSION)
             .to_string(),
-        items,
         function_config: doc.get("functionConfig").filter(|v| !v.is_null()).cloned(),
+        items,
     })
+}
+
+impl ResourceList<'_> {
+    /// Calls `f` with every item, in order.
+    pub fn for_each_item(self, mut f: impl FnMut(Value) -> Result<()>) -> Result<()> {
+        match self.items {
+            Items::Parsed(items) => items.into_iter().try_for_each(f),
+            Items::Streamed(top) => top.for_each_element("items", ORIGIN, &mut f).map(|_| ()),
+        }
+    }
+
+    /// Every item as a tree.
+    pub fn into_items(self) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        self.for_each_item(|v| {
+            out.push(v);
+            Ok(())
+        })?;
+        Ok(out)
+    }
 }
 
 fn s(v: &str) -> Value {
@@ -132,23 +174,48 @@ pub fn check_result(f: &crate::check::CheckFinding) -> Value {
 
 /// Writes the output ResourceList.
 pub fn write(api_version: &str, items: Vec<Value>, findings: &[Finding]) -> Result<String> {
+    let items: Vec<Item> = items.into_iter().map(Item::Tree).collect();
     write_results(
         api_version,
-        items,
+        &items,
         findings.iter().map(result_value).collect(),
     )
 }
 
-/// Writes the output ResourceList with prepared `results` entries.
-pub fn write_results(api_version: &str, items: Vec<Value>, results: Vec<Value>) -> Result<String> {
-    let mut m = Mapping::new();
-    m.insert(s("apiVersion"), s(api_version));
-    m.insert(s("kind"), s("ResourceList"));
-    m.insert(s("items"), Value::Sequence(items));
-    if !results.is_empty() {
-        m.insert(s("results"), Value::Sequence(results));
+/// Writes the output ResourceList with prepared `results` entries. Text
+/// items are placed as sequence entries directly: shifting a document body
+/// two columns right is exactly how the writer nests it under `- `.
+pub fn write_results(api_version: &str, items: &[Item], results: Vec<Value>) -> Result<String> {
+    let mut head = Mapping::new();
+    head.insert(s("apiVersion"), s(api_version));
+    head.insert(s("kind"), s("ResourceList"));
+    let mut out = yaml::to_string(&Value::Mapping(head))?;
+    if items.is_empty() {
+        out.push_str("items: []\n");
+    } else {
+        out.push_str("items:\n");
+        for item in items {
+            push_entry(&mut out, &item.to_yaml()?);
+        }
     }
-    yaml::to_string(&Value::Mapping(m))
+    if !results.is_empty() {
+        let mut tail = Mapping::new();
+        tail.insert(s("results"), Value::Sequence(results));
+        out.push_str(&yaml::to_string(&Value::Mapping(tail))?);
+    }
+    Ok(out)
+}
+
+/// Appends a document body as a `- ` entry of a sequence at column 0.
+fn push_entry(out: &mut String, body: &str) {
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str("- ");
+        } else if line != "\n" {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+    }
 }
 
 /// An error as a result entry: the whole message, severity error.

@@ -53,10 +53,98 @@ pub struct Job {
     pub resolver: Resolver,
 }
 
+/// One resource: a parsed tree, or, for a resource regcred neither reads
+/// nor changes, its YAML text written as soon as it was parsed. Pass-through
+/// items are most of a large input; keeping them as text holds memory near
+/// the input size instead of ~15 times it (a parsed tree's size).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Tree(Value),
+    Text(Passthrough),
+}
+
+/// A pass-through resource as text, with what output naming needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passthrough {
+    /// The resource as a YAML document body, exactly as the writer emits it.
+    pub text: String,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl Item {
+    /// Keeps `value` as a tree only when `needs_tree`; otherwise writes it out.
+    pub fn new(value: Value, needs_tree: bool) -> Result<Item> {
+        if needs_tree {
+            return Ok(Item::Tree(value));
+        }
+        Ok(Item::Text(Passthrough {
+            text: yaml::to_string(&value)?,
+            kind: value.get("kind").and_then(yaml::as_str).map(str::to_string),
+            name: name_of(&value).map(str::to_string),
+            namespace: namespace_of(&value).map(str::to_string),
+        }))
+    }
+
+    /// The tree, if this item is kept as one.
+    pub fn as_value(&self) -> Option<&Value> {
+        match self {
+            Item::Tree(v) => Some(v),
+            Item::Text(_) => None,
+        }
+    }
+
+    /// The item as a YAML document body.
+    pub fn to_yaml(&self) -> Result<String> {
+        match self {
+            Item::Tree(v) => yaml::to_string(v),
+            Item::Text(p) => Ok(p.text.clone()),
+        }
+    }
+
+    pub fn kind(&self) -> Option<&str> {
+        match self {
+            Item::Tree(v) => v.get("kind").and_then(yaml::as_str),
+            Item::Text(p) => p.kind.as_deref(),
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Item::Tree(v) => name_of(v),
+            Item::Text(p) => p.name.as_deref(),
+        }
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Item::Tree(v) => namespace_of(v),
+            Item::Text(p) => p.namespace.as_deref(),
+        }
+    }
+}
+
+/// Whether render (or check) may read or change `item` for these jobs: the
+/// kinds it patches or inspects, configuration, and the workloads and
+/// custom resources `inject` or `check` look into.
+pub fn needs_tree(item: &Value, jobs: &[Job]) -> bool {
+    let kind = item.get("kind").and_then(yaml::as_str).unwrap_or_default();
+    if matches!(kind, "Namespace" | "Secret" | "ServiceAccount") || is_config(item) {
+        return true;
+    }
+    jobs.iter().any(|j| {
+        let spec = &j.spec;
+        ((spec.inject.workloads || spec.check.enabled)
+            && workloads::path_for(item, &spec.check.pod_spec_paths).is_some())
+            || spec.inject.field_paths.iter().any(|f| f.kind == kind)
+    })
+}
+
 /// What a render produced.
 #[derive(Debug)]
 pub struct Output {
-    pub items: Vec<Value>,
+    pub items: Vec<Item>,
     pub findings: Vec<Finding>,
     /// Per spec: which namespaces were targeted or skipped.
     pub selections: Vec<Selection>,
@@ -139,15 +227,41 @@ type RenderedSecrets = BTreeMap<Key, (usize, Value)>;
 
 /// Renders every job over `items`.
 pub fn render(items: Vec<Value>, jobs: &[Job]) -> Result<Output> {
-    render_in(items, jobs, None)
+    render_in(items.into_iter().map(Item::Tree).collect(), jobs, None)
 }
 
 /// Renders with a default namespace for namespaced objects that carry none
 /// (as `kubectl apply -n NS` or Argo CD's destination namespace would place
-/// them).
-pub fn render_in(mut items: Vec<Value>, jobs: &[Job], default_ns: Option<&str>) -> Result<Output> {
+/// them). Text items pass through in place; only trees are looked at.
+pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Result<Output> {
+    // Trees go through the pipeline below; `layout` remembers where each
+    // input item sits so the output keeps the input order.
+    let mut items: Vec<Value> = Vec::new();
+    let mut layout: Vec<Option<Passthrough>> = Vec::with_capacity(input.len());
+    let mut text_namespaces: Vec<String> = Vec::new();
+    for item in input {
+        match item {
+            Item::Tree(v) => {
+                items.push(v);
+                layout.push(None);
+            }
+            Item::Text(p) => {
+                let cluster = p
+                    .kind
+                    .as_deref()
+                    .is_some_and(|k| CLUSTER_SCOPED.contains(&k));
+                if let Some(ns) = p.namespace.as_deref().or(default_ns.filter(|_| !cluster)) {
+                    text_namespaces.push(ns.to_string());
+                }
+                layout.push(Some(p));
+            }
+        }
+    }
     let mut findings = Vec::new();
-    let inventory = inventory(&items, default_ns);
+    let mut inventory = inventory(&items, default_ns);
+    for ns in text_namespaces {
+        inventory.entry(ns).or_default();
+    }
     let selections: Vec<Selection> = jobs
         .iter()
         .map(|j| target::select_namespaces(&j.spec.namespaces, &inventory))
@@ -185,7 +299,7 @@ pub fn render_in(mut items: Vec<Value>, jobs: &[Job], default_ns: Option<&str>) 
         })
         .collect();
     let secret_count = secrets.len();
-    let mut new_secrets = place_secrets(&mut items, secrets, default_ns)?;
+    let new_secrets = place_secrets(&mut items, secrets, default_ns)?;
     let (existing_sas, patched) =
         patch_service_accounts(&mut items, jobs, &selections, &mut reports, default_ns)?;
     let new_sas = missing_service_accounts(jobs, &selections, &existing_sas, &mut reports)?;
@@ -204,10 +318,19 @@ pub fn render_in(mut items: Vec<Value>, jobs: &[Job], default_ns: Option<&str>) 
         created_service_accounts: new_sas.len(),
     };
 
-    items.append(&mut new_secrets);
-    items.extend(new_sas);
+    // Input order first (trees back in their places), then the new objects.
+    let mut trees = items.into_iter();
+    let mut out: Vec<Item> = layout
+        .into_iter()
+        .map(|slot| match slot {
+            Some(p) => Item::Text(p),
+            None => Item::Tree(trees.next().expect("one tree per tree slot")),
+        })
+        .collect();
+    out.extend(new_secrets.into_iter().map(Item::Tree));
+    out.extend(new_sas.into_iter().map(Item::Tree));
     Ok(Output {
-        items,
+        items: out,
         findings,
         selections,
         summary,
@@ -813,6 +936,17 @@ fn merge_annotations(into: &mut Vec<(String, String)>, from: &[(String, String)]
 mod tests {
     use super::*;
 
+    /// The output as trees (render over trees never produces text items).
+    fn values(items: Vec<Item>) -> Vec<Value> {
+        items
+            .into_iter()
+            .map(|i| match i {
+                Item::Tree(v) => v,
+                Item::Text(p) => panic!("unexpected text item {p:?}"),
+            })
+            .collect()
+    }
+
     fn items(text: &str) -> Vec<Value> {
         yaml::load_stream(text, "t")
             .unwrap()
@@ -876,9 +1010,9 @@ mod tests {
         let b = job(&format!(
             "  secretName: team-b\n{REG}  namespaces: {{names: [shared]}}\n  serviceAccounts: {{include: [default, builder]}}\n"
         ));
-        let out = render(input, &[a, b]).unwrap();
-        assert_eq!(pulls(&out.items[0]), ["team-a", "team-b"]);
-        let described: Vec<String> = out.items[1..]
+        let out = values(render(input, &[a, b]).unwrap().items);
+        assert_eq!(pulls(&out[0]), ["team-a", "team-b"]);
+        let described: Vec<String> = out[1..]
             .iter()
             .map(|i| {
                 format!(
@@ -910,9 +1044,36 @@ mod tests {
     }
 
     #[test]
+    fn text_items_pass_through_in_place_and_count_for_targeting() {
+        let deploy = items("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop, labels: {a: 'yes'}}\n").remove(0);
+        let sa = items(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: shop}\n",
+        )
+        .remove(0);
+        let j = job(REG);
+        assert!(!needs_tree(&deploy, std::slice::from_ref(&j)));
+        assert!(needs_tree(&sa, std::slice::from_ref(&j)));
+        let input = vec![Item::new(deploy.clone(), false).unwrap(), Item::Tree(sa)];
+        let out = render_in(input, &[j], None).unwrap();
+        // The Deployment is still text, first, and made `shop` a target.
+        assert_eq!(
+            out.items[0].to_yaml().unwrap(),
+            yaml::to_string(&deploy).unwrap()
+        );
+        assert!(matches!(out.items[0], Item::Text(_)));
+        assert_eq!(out.items[2].kind(), Some("Secret"));
+        assert_eq!(out.items[2].namespace(), Some("shop"));
+        let inject = job(&format!("{REG}  inject: {{workloads: true}}\n"));
+        assert!(
+            needs_tree(&deploy, &[inject]),
+            "inject looks into workloads"
+        );
+    }
+
+    #[test]
     fn a_second_spec_cannot_take_over_another_specs_secret() {
         let first = job(&format!("{REG}  namespaces: {{names: [x]}}\n"));
-        let once = render(Vec::new(), &[first]).unwrap().items;
+        let once = values(render(Vec::new(), &[first]).unwrap().items);
         let text = format!(
             "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata:\n  name: other-team\nspec:\n  secretName: regcred\n{REG}  namespaces: {{names: [x]}}\n"
         );
@@ -932,7 +1093,7 @@ mod tests {
             &[job(&format!("{REG}  namespaces: {{names: [x]}}\n"))],
         )
         .unwrap();
-        assert_eq!(again.items, once);
+        assert_eq!(values(again.items), once);
     }
 
     #[test]
@@ -940,13 +1101,13 @@ mod tests {
         let input = items(
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: regcred\n  namespace: a\n  labels: {app.kubernetes.io/managed-by: regcred}\n  annotations: {config.kubernetes.io/path: a/s.yaml, note: dropped}\ndata: {old: x}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: default\n  namespace: a\n  annotations: {regcred.dev/skip: 'true'}\n",
         );
-        let out = render(input, &[job(REG)]).unwrap();
+        let out = values(render(input, &[job(REG)]).unwrap().items);
         assert_eq!(
-            out.items.len(),
+            out.len(),
             2,
             "no new objects: the Secret was replaced, the SA exists"
         );
-        let secret = &out.items[0];
+        let secret = &out[0];
         assert!(secret["data"].get("old").is_none());
         assert!(secret["data"].get(".dockerconfigjson").is_some());
         let ann = secret["metadata"]["annotations"].as_mapping().unwrap();
@@ -955,6 +1116,6 @@ mod tests {
             Some("a/s.yaml")
         );
         assert!(ann.get("note").is_none());
-        assert!(out.items[1].get("imagePullSecrets").is_none());
+        assert!(out[1].get("imagePullSecrets").is_none());
     }
 }

@@ -9,10 +9,9 @@ use crate::drift;
 use crate::encrypted::EncryptedFiles;
 use crate::identity::{Discovery, Identities};
 use crate::krm;
-use crate::render::{self, Finding, Job, Severity};
+use crate::render::{self, Finding, Item, Job, Severity};
 use crate::source::Resolver;
 use crate::spec;
-use crate::target::{name_of, namespace_of};
 use crate::yaml;
 use anyhow::{Context, Result, bail};
 use serde_yaml_ng::Value;
@@ -142,75 +141,87 @@ pub fn krm_function(input: &str, root: &Path) -> Outcome {
             return Outcome::failed(e, out.unwrap_or_default());
         }
     };
-    let mut items = rl.items;
+    let api_version = rl.api_version.clone();
+    let failed = |e: anyhow::Error| {
+        // Hand the input back unchanged next to the error (an empty `items`
+        // from a transformer would delete every resource).
+        let out = krm::write(
+            &api_version,
+            input_items(input),
+            &[krm::error_finding(format!("{e:#}"))],
+        );
+        Outcome::failed(e, out.unwrap_or_default())
+    };
+    let Some(config) = rl.function_config.clone() else {
+        // A syntax error in the items is the more useful message.
+        if let Err(e) = rl.into_items() {
+            return failed(e);
+        }
+        return failed(anyhow::anyhow!(
+            "functionConfig: missing: the ResourceList must carry a RegistryCredentials spec"
+        ));
+    };
     let result = (|| {
-        let Some(config) = &rl.function_config else {
-            bail!(
-                "functionConfig: missing: the ResourceList must carry a RegistryCredentials spec"
-            );
-        };
-        let spec = spec::parse(config, "functionConfig")?;
-        let root = krm::package_root(config, root);
+        let spec = spec::parse(&config, "functionConfig")?;
+        let root = krm::package_root(&config, root);
         let resolver = resolver_for(&spec, &root, &SourceOptions::default())?;
         let jobs = vec![Job { spec, resolver }];
-        let out = render::render(std::mem::take(&mut items), &jobs)?;
+        let mut items = Vec::new();
+        rl.for_each_item(|v| {
+            let keep = render::needs_tree(&v, &jobs);
+            items.push(Item::new(v, keep)?);
+            Ok(())
+        })?;
+        let out = render::render_in(items, &jobs, None)?;
         // As a validator (spec.check.enabled), the check's findings join the results.
         let checked = if jobs[0].spec.check.enabled {
-            check::check(
-                &out.items,
-                &[],
-                &check::CheckOptions::from_render(&jobs, &out),
-            )
+            let trees: Vec<&Value> = out.items.iter().filter_map(Item::as_value).collect();
+            check::check(&trees, &[], &check::CheckOptions::from_render(&jobs, &out))
         } else {
             Vec::new()
         };
         Ok((out, checked))
     })();
-    match result {
-        Ok((out, checked)) => {
-            let mut results: Vec<Value> = out.findings.iter().map(krm::result_value).collect();
-            results.extend(checked.iter().map(krm::check_result));
-            let errors: Vec<String> = checked
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .map(|f| {
-                    format!(
-                        "error: {}/{}/{}: {}",
-                        f.namespace, f.kind, f.name, f.message
-                    )
-                })
-                .collect();
-            // On a failed check, hand back the input unchanged (as on any error),
-            // so runners show the results instead of choking on new objects.
-            let items = if errors.is_empty() {
-                out.items
-            } else {
-                input_items(input)
-            };
-            match krm::write_results(&rl.api_version, items, results) {
-                Ok(stdout) => Outcome {
-                    stdout,
-                    code: i32::from(!errors.is_empty()),
-                    stderr: warnings(&out.findings).into_iter().chain(errors).collect(),
-                    ..Outcome::default()
-                },
-                Err(e) => Outcome::failed(e, String::new()),
-            }
-        }
-        Err(e) => {
-            let out = krm::write(
-                &rl.api_version,
-                input_items(input),
-                &[krm::error_finding(format!("{e:#}"))],
-            );
-            Outcome::failed(e, out.unwrap_or_default())
-        }
+    let (out, checked) = match result {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let mut results: Vec<Value> = out.findings.iter().map(krm::result_value).collect();
+    results.extend(checked.iter().map(krm::check_result));
+    let errors: Vec<String> = checked
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| {
+            format!(
+                "error: {}/{}/{}: {}",
+                f.namespace, f.kind, f.name, f.message
+            )
+        })
+        .collect();
+    // On a failed check, hand back the input unchanged (as on any error),
+    // so runners show the results instead of choking on new objects.
+    let written = if errors.is_empty() {
+        krm::write_results(&api_version, &out.items, results)
+    } else {
+        let input: Vec<Item> = input_items(input).into_iter().map(Item::Tree).collect();
+        krm::write_results(&api_version, &input, results)
+    };
+    match written {
+        Ok(stdout) => Outcome {
+            stdout,
+            code: i32::from(!errors.is_empty()),
+            stderr: warnings(&out.findings).into_iter().chain(errors).collect(),
+            ..Outcome::default()
+        },
+        Err(e) => Outcome::failed(e, String::new()),
     }
 }
 
 /// The input items again, for the (rare) error path: render consumed them.
 fn input_items(input: &str) -> Vec<Value> {
-    krm::read(input).map(|rl| rl.items).unwrap_or_default()
+    krm::read(input)
+        .and_then(|rl| rl.into_items())
+        .unwrap_or_default()
 }
 
 /// Legacy exec plugin mode: kustomize passes a temporary copy of the
@@ -224,9 +235,15 @@ pub fn legacy_plugin(config: &Path, stdin: &str, config_root: Option<&Path>) -> 
             Some(config_root.unwrap_or(&cwd)),
             &SourceOptions::default(),
         )?;
-        let items = parse_items(stdin, "stdin")?;
-        let out = render::render(items, &jobs)?;
-        Ok::<_, anyhow::Error>((yaml::stream_to_string(&out.items)?, out.findings))
+        let items = parse_items(stdin, "stdin")?
+            .into_iter()
+            .map(|v| {
+                let keep = render::needs_tree(&v, &jobs);
+                Item::new(v, keep)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let out = render::render_in(items, &jobs, None)?;
+        Ok::<_, anyhow::Error>((stream(&out.items)?, out.findings))
     })();
     match result {
         Ok((stdout, findings)) => Outcome {
@@ -239,6 +256,7 @@ pub fn legacy_plugin(config: &Path, stdin: &str, config_root: Option<&Path>) -> 
 }
 
 /// Options of `regcred render`.
+#[derive(Clone)]
 pub struct RenderOptions {
     pub specs: Vec<PathBuf>,
     pub inputs: Vec<String>,
@@ -250,6 +268,8 @@ pub struct RenderOptions {
     /// Further spec files whose credential files must not be read as inputs
     /// (specs present but not selected, e.g. in Argo CD with `specs` set).
     pub exclude_specs: Vec<PathBuf>,
+    /// Keep every input resource as a tree (`check` inspects them all).
+    pub keep_trees: bool,
     pub sources: SourceOptions,
 }
 
@@ -286,13 +306,22 @@ pub fn load_and_render(
                 .filter_map(|p| j.resolver.locate(p))
         })
         .collect();
-    let mut items = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut origins = Vec::new();
+    // Each parsed resource becomes an Item right away, so only one file's
+    // trees are alive at a time. RegistryCredentials documents are
+    // configuration, not resources: they are dropped.
+    let mut take = |parsed: Vec<Value>, origin: &str| -> Result<()> {
+        for v in parsed.into_iter().filter(|v| !spec::is_spec(v)) {
+            let keep = opts.keep_trees || render::needs_tree(&v, &jobs);
+            items.push(Item::new(v, keep)?);
+            origins.push(Some(origin.to_string()));
+        }
+        Ok(())
+    };
     for input in &opts.inputs {
         if input == "-" {
-            let parsed = parse_items(&read_stdin()?, "stdin")?;
-            origins.extend(parsed.iter().map(|_| Some("stdin".to_string())));
-            items.extend(parsed);
+            take(parse_items(&read_stdin()?, "stdin")?, "stdin")?;
             continue;
         }
         for file in input_files(Path::new(input))? {
@@ -304,17 +333,10 @@ pub fn load_and_render(
             }
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let parsed = parse_items(&text, &file.display().to_string())?;
-            origins.extend(parsed.iter().map(|_| Some(file.display().to_string())));
-            items.extend(parsed);
+            let origin = file.display().to_string();
+            take(parse_items(&text, &origin)?, &origin)?;
         }
     }
-    // RegistryCredentials documents are configuration, not resources.
-    let (items, origins): (Vec<Value>, Vec<Option<String>>) = items
-        .into_iter()
-        .zip(origins)
-        .filter(|(i, _)| !spec::is_spec(i))
-        .unzip();
     let output = render::render_in(items, &jobs, opts.default_namespace.as_deref())?;
     Ok(Rendered {
         jobs,
@@ -331,7 +353,11 @@ pub fn check_cli(
     json: bool,
     read_stdin: impl Fn() -> Result<String>,
 ) -> Outcome {
-    let r = match load_and_render(opts, read_stdin) {
+    let opts = RenderOptions {
+        keep_trees: true,
+        ..opts.clone()
+    };
+    let r = match load_and_render(&opts, read_stdin) {
         Ok(r) => r,
         Err(e) => return Outcome::error(e),
     };
@@ -341,7 +367,8 @@ pub fn check_cli(
         .extend(extra.private_registries.iter().cloned());
     copts.extra_kinds.extend(extra.extra_kinds.iter().cloned());
     copts.default_namespace = opts.default_namespace.clone();
-    let findings = check::check(&r.output.items, &r.origins, &copts);
+    let trees: Vec<&Value> = r.output.items.iter().filter_map(Item::as_value).collect();
+    let findings = check::check(&trees, &r.origins, &copts);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -377,7 +404,7 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
             plan_files(dir, &out.items).and_then(|planned| drift::diff_dir(dir, &planned))
         }
         (Some(dir), None) => write_dir(dir, &out.items).map(|()| String::new()),
-        (None, None) => yaml::stream_to_string(&out.items),
+        (None, None) => stream(&out.items),
     };
     match written {
         Ok(stdout) => {
@@ -394,6 +421,18 @@ pub fn render_cli(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>)
         }
         Err(e) => Outcome::failed(e, String::new()),
     }
+}
+
+/// Items as a YAML stream, documents separated by `---`.
+fn stream(items: &[Item]) -> Result<String> {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&item.to_yaml()?);
+    }
+    Ok(out)
 }
 
 /// Non-empty documents of a YAML stream, each a Kubernetes resource.
@@ -459,20 +498,19 @@ fn input_files(path: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// One file per object: `DIR/<namespace or _cluster>/<kind>-<name>.yaml`.
-fn plan_files(dir: &Path, items: &[Value]) -> Result<Vec<(PathBuf, String)>> {
+fn plan_files(dir: &Path, items: &[Item]) -> Result<Vec<(PathBuf, String)>> {
     let mut planned: Vec<(PathBuf, String)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let kind = item.get("kind").and_then(yaml::as_str);
-        let (Some(kind), Some(name)) = (kind, name_of(item)) else {
+        let (Some(kind), Some(name)) = (item.kind(), item.name()) else {
             bail!("output item {i} has no kind or metadata.name; cannot name its file");
         };
         let path = dir
-            .join(namespace_of(item).unwrap_or("_cluster"))
+            .join(item.namespace().unwrap_or("_cluster"))
             .join(format!("{}-{name}.yaml", kind.to_ascii_lowercase()));
         if planned.iter().any(|(p, _)| p == &path) {
             bail!("two output objects map to {}", path.display());
         }
-        planned.push((path, yaml::to_string(item)?));
+        planned.push((path, item.to_yaml()?));
     }
     Ok(planned)
 }
@@ -480,7 +518,7 @@ fn plan_files(dir: &Path, items: &[Value]) -> Result<Vec<(PathBuf, String)>> {
 /// Writes the planned files; nothing is written unless every object could be planned.
 /// Files regcred wrote on an earlier run and no longer renders are removed,
 /// so re-running `-o DIR` is what makes `--check DIR` pass again.
-fn write_dir(dir: &Path, items: &[Value]) -> Result<()> {
+fn write_dir(dir: &Path, items: &[Item]) -> Result<()> {
     let planned = plan_files(dir, items)?;
     for (path, text) in &planned {
         let parent = path.parent().unwrap_or(dir);

@@ -51,6 +51,117 @@ pub fn load_stream(text: &str, origin: &str) -> Result<Vec<Document>> {
         .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))
 }
 
+/// A block-style mapping document cut into its top-level entries, so that a
+/// large entry (a ResourceList's `items`) can be parsed one element at a
+/// time instead of as one tree.
+pub struct TopLevel<'a> {
+    text: &'a str,
+    /// (key, byte range of the entry, first line number (0-based)).
+    entries: Vec<(String, std::ops::Range<usize>, usize)>,
+}
+
+impl<'a> TopLevel<'a> {
+    /// Splits `text` when it is one block mapping whose keys start lines at
+    /// column 0 (as kustomize and kpt write ResourceLists); `None` for
+    /// anything else (JSON, flow style, several documents).
+    pub fn split(text: &'a str) -> Option<Self> {
+        let mut starts: Vec<(String, usize, usize)> = Vec::new();
+        let mut offset = 0;
+        let mut seen_start = false;
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            let at = offset;
+            offset += line.len();
+            let l = line.trim_end_matches(['\n', '\r']);
+            if l.is_empty() || l.starts_with(['#', ' ']) || l == "-" || l.starts_with("- ") {
+                continue;
+            }
+            if l == "---" && starts.is_empty() && !seen_start {
+                seen_start = true;
+                continue;
+            }
+            let (key, rest) = l.split_once(':')?;
+            let key_ok =
+                !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !key_ok || !(rest.is_empty() || rest.starts_with(' ')) {
+                return None;
+            }
+            starts.push((key.to_string(), at, n));
+        }
+        let mut entries = Vec::new();
+        for (i, (key, start, line)) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).map_or(text.len(), |s| s.1);
+            entries.push((key.clone(), *start..end, *line));
+        }
+        Some(TopLevel { text, entries })
+    }
+
+    /// The document without entry `key`, whose lines are blanked so that
+    /// error positions still match the original text.
+    pub fn without(&self, key: &str) -> String {
+        let mut out = String::with_capacity(self.text.len().min(1 << 16));
+        let mut last = 0;
+        for (k, range, _) in &self.entries {
+            if k == key {
+                out.push_str(&self.text[last..range.start]);
+                out.extend(std::iter::repeat_n(
+                    '\n',
+                    self.text[range.clone()].matches('\n').count(),
+                ));
+                last = range.end;
+            }
+        }
+        out.push_str(&self.text[last..]);
+        out
+    }
+
+    /// Calls `f` with each element of the sequence under `key`, parsed one
+    /// at a time. Returns false when there is no such entry.
+    pub fn for_each_element(
+        &self,
+        key: &str,
+        origin: &str,
+        mut f: impl FnMut(Value) -> Result<()>,
+    ) -> Result<bool> {
+        let Some((_, range, line)) = self.entries.iter().find(|(k, _, _)| k == key) else {
+            return Ok(false);
+        };
+        // Leading newlines keep line numbers in errors those of the whole text.
+        let padded = format!("{}{}", "\n".repeat(*line), &self.text[range.clone()]);
+        let mut loader = Loader {
+            parser: Parser::new_from_str(&padded),
+            anchors: HashMap::new(),
+        };
+        let invalid = |e: PosError| anyhow!("{origin}: invalid YAML: {e}");
+        loop {
+            let (event, mark) = loader.next().map_err(invalid)?;
+            match event {
+                Event::StreamStart | Event::DocumentStart | Event::MappingStart(..) => {}
+                Event::Scalar(ref k, ..) if k == key => break,
+                _ => return Err(invalid(pos_err(mark, "unexpected YAML event"))),
+            }
+        }
+        let (event, mark) = loader.next().map_err(invalid)?;
+        match event {
+            Event::SequenceStart(..) => loop {
+                let (event, mark) = loader.next().map_err(invalid)?;
+                if event == Event::SequenceEnd {
+                    return Ok(true);
+                }
+                f(loader.node(event, mark).map_err(invalid)?)?;
+            },
+            Event::Scalar(ref v, TScalarStyle::Plain, _, None)
+                if v.is_empty() || v == "~" || v == "null" =>
+            {
+                Ok(true)
+            }
+            _ => Err(anyhow!(
+                "{origin}: line {}: {key} must be a list",
+                mark.line()
+            )),
+        }
+    }
+}
+
 /// Returns the string content of a value, looking through the raw-plain tag.
 pub fn as_str(value: &Value) -> Option<&str> {
     match value {
@@ -613,6 +724,39 @@ mod tests {
             .to_string();
         assert!(err.starts_with("f.yaml: invalid YAML: line"), "{err}");
         assert!(!err.contains("secretvalue"), "{err}");
+    }
+
+    #[test]
+    fn top_level_entries_stream_items_one_at_a_time() {
+        let text = "apiVersion: v1\nkind: ResourceList\nitems:\n- a: 1\n  b: |\n    x\n\n    y\n- c: [2]\nfunctionConfig:\n  k: v\n";
+        let top = TopLevel::split(text).expect("block style splits");
+        let header = load_stream(&top.without("items"), "t")
+            .unwrap()
+            .remove(0)
+            .value;
+        assert!(header.get("items").is_none());
+        assert_eq!(header["functionConfig"]["k"], Value::String("v".into()));
+        let mut seen = Vec::new();
+        assert!(
+            top.for_each_element("items", "t", |v| {
+                seen.push(v);
+                Ok(())
+            })
+            .unwrap()
+        );
+        let whole = load_stream(text, "t").unwrap().remove(0).value;
+        assert_eq!(Value::Sequence(seen), whole["items"]);
+        // Errors keep the line numbers of the whole text.
+        let bad = "kind: ResourceList\nitems:\n- a: 1\n- b: [\n";
+        let err = TopLevel::split(bad)
+            .unwrap()
+            .for_each_element("items", "stdin", |_| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 5"), "{err}");
+        // Flow style and JSON are not split (callers parse them whole).
+        assert!(TopLevel::split("{\"items\": []}").is_none());
+        assert!(TopLevel::split("a: 1\n---\nb: 2\n").is_none());
     }
 
     #[test]
