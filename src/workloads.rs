@@ -40,11 +40,9 @@ fn walk_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     path.split('.').try_fold(v, |node, seg| node.get_mut(seg))
 }
 
-/// The PodSpec path of `item`, for built-in kinds and `extra` ones.
-pub fn path_for<'a>(item: &Value, extra: &'a [ExtraKind]) -> Option<&'a str>
-where
-    'static: 'a,
-{
+/// The PodSpec path of `item`, for built-in kinds and `extra` ones (which
+/// take precedence, so a user can correct a built-in path).
+pub fn path_for<'a>(item: &Value, extra: &'a [ExtraKind]) -> Option<&'a str> {
     let kind = item.get("kind").and_then(yaml::as_str)?;
     let api = item
         .get("apiVersion")

@@ -557,17 +557,21 @@ fn scalar_text(v: &Value, indent: usize, is_key: bool) -> Result<String> {
     })
 }
 
+/// YAML's spelling of NaN and the infinities, which every reader agrees on.
+pub fn special_float(f: f64) -> Option<&'static str> {
+    if f.is_nan() {
+        Some(".nan")
+    } else if f.is_infinite() {
+        Some(if f > 0.0 { ".inf" } else { "-.inf" })
+    } else {
+        None
+    }
+}
+
 fn number_text(n: &Number) -> String {
     if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-        if f.is_nan() {
-            return ".nan".into();
-        }
-        if f.is_infinite() {
-            return if f > 0.0 {
-                ".inf".into()
-            } else {
-                "-.inf".into()
-            };
+        if let Some(special) = special_float(f) {
+            return special.into();
         }
         // Both YAML versions read a float only with a dot and, in YAML 1.1,
         // a signed exponent: 1e300 must be written 1.0e+300.

@@ -646,15 +646,8 @@ fn yaml_string(s: &str, block_indent: usize, is_key: bool) -> String {
 /// Go's `strconv.FormatFloat(f, 'g', -1, 64)`, with YAML's spellings of
 /// the special values (what yaml.v3 writes).
 fn go_g_float(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
+    if let Some(special) = yaml::special_float(f) {
+        return special.into();
     }
     // Shortest digits; Go switches to %e when the exponent is < -4 or >= 6.
     let (mant, exp) = split_exp(f);
