@@ -167,6 +167,15 @@ fn walk(
     }
 }
 
+/// Visits every leaf of every document, in document order (the MAC's order).
+fn walk_docs(
+    docs: &mut [Node],
+    f: &mut dyn FnMut(&mut Node, &[String]) -> Result<()>,
+) -> Result<()> {
+    docs.iter_mut()
+        .try_for_each(|doc| walk(doc, &mut Vec::new(), f))
+}
+
 /// Decrypts every encrypted leaf of `docs` in place and returns the MAC
 /// computed over the plaintext, as uppercase hex.
 pub fn decrypt_tree(
@@ -176,44 +185,42 @@ pub fn decrypt_tree(
     mac_only_encrypted: bool,
 ) -> Result<String> {
     let mut h = new_mac(mac_only_encrypted);
-    for doc in docs.iter_mut() {
-        walk(doc, &mut Vec::new(), &mut |leaf, path| {
-            let encrypted = rule.encrypts_leaf(path, leaf);
-            if let Node::Comment(c) = leaf {
-                // Comments that do not decrypt are plaintext (older sops).
-                if let Ok(v) = cipher::parse(c) {
-                    if let Ok(plain) = cipher::decrypt(key, &v, &aad(path)) {
-                        *leaf = Node::Comment(String::from_utf8_lossy(&plain).into_owned());
-                    }
+    walk_docs(docs, &mut |leaf, path| {
+        let encrypted = rule.encrypts_leaf(path, leaf);
+        if let Node::Comment(c) = leaf {
+            // Comments that do not decrypt are plaintext (older sops).
+            if let Ok(v) = cipher::parse(c) {
+                if let Ok(plain) = cipher::decrypt(key, &v, &aad(path)) {
+                    *leaf = Node::Comment(String::from_utf8_lossy(&plain).into_owned());
                 }
-                return Ok(());
             }
-            if encrypted {
-                if let Node::Str(s) = leaf {
-                    if !s.is_empty() {
-                        let v = cipher::parse(s)
-                            .map_err(|e| anyhow!("value at {}: {e}", display_path(path)))?;
-                        let plain = cipher::decrypt(key, &v, &aad(path)).map_err(|e| {
+            return Ok(());
+        }
+        if encrypted {
+            if let Node::Str(s) = leaf {
+                if !s.is_empty() {
+                    let v = cipher::parse(s)
+                        .map_err(|e| anyhow!("value at {}: {e}", display_path(path)))?;
+                    let plain = cipher::decrypt(key, &v, &aad(path)).map_err(|e| {
                             anyhow!("value at {} cannot be decrypted ({e}): the file was modified or corrupted, or the value was moved from another key", display_path(path))
                         })?;
-                        *leaf = typed_leaf(&v.kind, &plain)
-                            .map_err(|e| anyhow!("value at {}: {e}", display_path(path)))?;
-                    }
-                } else if !matches!(leaf, Node::Null) {
-                    bail!(
-                        "value at {} should be encrypted but is not an ENC[...] string",
-                        display_path(path)
-                    );
+                    *leaf = typed_leaf(&v.kind, &plain)
+                        .map_err(|e| anyhow!("value at {}: {e}", display_path(path)))?;
                 }
+            } else if !matches!(leaf, Node::Null) {
+                bail!(
+                    "value at {} should be encrypted but is not an ENC[...] string",
+                    display_path(path)
+                );
             }
-            if !mac_only_encrypted || encrypted {
-                if let Some((_, bytes)) = leaf_bytes(leaf) {
-                    h.update(&bytes[..]);
-                }
+        }
+        if !mac_only_encrypted || encrypted {
+            if let Some((_, bytes)) = leaf_bytes(leaf) {
+                h.update(&bytes[..]);
             }
-            Ok(())
-        })?;
-    }
+        }
+        Ok(())
+    })?;
     Ok(mac_hex(h))
 }
 
@@ -225,26 +232,24 @@ pub fn encrypt_tree(
     mac_only_encrypted: bool,
 ) -> Result<String> {
     let mut h = new_mac(mac_only_encrypted);
-    for doc in docs.iter_mut() {
-        walk(doc, &mut Vec::new(), &mut |leaf, path| {
-            let encrypted = rule.encrypts(path);
-            let Some((kind, bytes)) = leaf_bytes(leaf) else {
-                return Ok(());
+    walk_docs(docs, &mut |leaf, path| {
+        let encrypted = rule.encrypts(path);
+        let Some((kind, bytes)) = leaf_bytes(leaf) else {
+            return Ok(());
+        };
+        if kind != "comment" && (!mac_only_encrypted || encrypted) {
+            h.update(&bytes[..]);
+        }
+        if encrypted && !bytes.is_empty() {
+            let enc = cipher::encrypt(key, &bytes, &aad(path), kind);
+            *leaf = if kind == "comment" {
+                Node::Comment(enc)
+            } else {
+                Node::Str(enc)
             };
-            if kind != "comment" && (!mac_only_encrypted || encrypted) {
-                h.update(&bytes[..]);
-            }
-            if encrypted && !bytes.is_empty() {
-                let enc = cipher::encrypt(key, &bytes, &aad(path), kind);
-                *leaf = if kind == "comment" {
-                    Node::Comment(enc)
-                } else {
-                    Node::Str(enc)
-                };
-            }
-            Ok(())
-        })?;
-    }
+        }
+        Ok(())
+    })?;
     Ok(mac_hex(h))
 }
 
