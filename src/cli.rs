@@ -49,6 +49,7 @@ enum Command {
   regcred render -f regcred.yaml manifests/
   regcred render -f regcred.yaml app.yaml -o rendered/
   kubectl kustomize app/ | regcred render -f regcred.yaml -")]
+    #[command(display_order = 1)]
     Render {
         #[command(flatten)]
         spec: SpecArgs,
@@ -67,6 +68,7 @@ enum Command {
   regcred encrypt --age age1... creds.yaml > creds.enc.yaml
   regcred encrypt --encrypted-regex '^(password|token)$' --in-place creds.yaml
   regcred encrypt creds.env -o creds.enc.env      # recipients from .sops.yaml")]
+    #[command(display_order = 4)]
     Encrypt {
         /// The plaintext file; its extension picks the format (.yaml/.yml, .json, .env, .ini, else binary)
         file: PathBuf,
@@ -99,6 +101,7 @@ enum Command {
     #[command(after_help = "Examples:
   regcred decrypt creds.enc.yaml
   regcred decrypt --extract '[\"tokens\"][\"ghcr\"]' creds.enc.yaml")]
+    #[command(display_order = 5)]
     Decrypt {
         file: PathBuf,
         /// Print only the value at this path, sops style: '["a"]["b"]'
@@ -114,6 +117,7 @@ enum Command {
     /// Generate an age identity (age-keygen format); the public key goes to stderr
     #[command(after_help = "Example:
   regcred keygen -o keys.txt")]
+    #[command(display_order = 6)]
     Keygen {
         /// Write the identity to FILE (created with mode 0600) instead of stdout
         #[arg(short = 'o', long, value_name = "FILE")]
@@ -122,6 +126,7 @@ enum Command {
     /// Print a shell completion script
     #[command(after_help = "Example:
   regcred completions bash > /etc/bash_completion.d/regcred")]
+    #[command(display_order = 10)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -133,15 +138,18 @@ enum Command {
   regcred cmp discover
   PARAM_MODE=render regcred cmp generate"
     )]
+    #[command(display_order = 9)]
     Cmp(CmpStep),
     /// Print the man page (roff), generated from these definitions
     #[command(after_help = "Example:
   regcred man > /usr/local/share/man/man1/regcred.1")]
+    #[command(display_order = 11)]
     Man,
     /// Show, per namespace, the Secret, registries, ServiceAccounts and workloads covered, and what was skipped and why
     #[command(after_help = "Examples:
   regcred explain -f regcred.yaml manifests/
   regcred explain -f regcred.yaml manifests/ --output markdown >> \"$GITHUB_STEP_SUMMARY\"")]
+    #[command(display_order = 3)]
     Explain {
         #[command(flatten)]
         spec: SpecArgs,
@@ -157,6 +165,7 @@ enum Command {
   regcred check -f regcred.yaml manifests/
   kubectl kustomize app/ | regcred check -f regcred.yaml - --output json
   regcred check -f regcred.yaml manifests/ --private-registry quay.example.com --pod-spec-path Worker=spec.pod")]
+    #[command(display_order = 2)]
     Check {
         #[command(flatten)]
         spec: SpecArgs,
@@ -176,11 +185,13 @@ enum Command {
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
   kpt fn eval --exec regcred --fn-config regcred.yaml")]
+    #[command(display_order = 7)]
     Fn,
     /// Install regcred as a legacy kustomize exec plugin (for kubectl kustomize --enable-alpha-plugins)
     #[command(after_help = "Example:
   eval \"$(regcred install-plugin --plugin-home ~/.config/kustomize/plugin)\"
   kubectl kustomize --enable-alpha-plugins app/")]
+    #[command(display_order = 8)]
     InstallPlugin {
         /// Plugin home (default: $KUSTOMIZE_PLUGIN_HOME, else $XDG_CONFIG_HOME/kustomize/plugin, else ~/.config/kustomize/plugin)
         #[arg(long, value_name = "DIR")]
