@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Out, TempDir, regcred, run, tool, yaml12};
+use common::{Out, TempDir, regcred, run, yaml12};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
@@ -799,7 +799,6 @@ fn krm_validator_returns_results_and_exits_1_on_an_uncovered_image() {
 
 #[test]
 fn kpt_fn_eval_exec_shows_the_check_error() {
-    let kpt = tool("kpt");
     let t = TempDir::new("check-kpt");
     t.write("creds/pw.txt", CANARY);
     t.write(".krmignore", "creds/\n");
@@ -818,16 +817,7 @@ fn kpt_fn_eval_exec_shows_the_check_error() {
     let cfg_dir = TempDir::new("check-kpt-cfg");
     let eval = |extra: &str| {
         let cfg = cfg_dir.write("regcred.yaml", &spec(extra));
-        run(
-            std::process::Command::new(&kpt)
-                .current_dir(t.path())
-                .args(["fn", "eval", "--exec"])
-                .arg(common::bin())
-                .arg("--fn-config")
-                .arg(&cfg)
-                .arg("."),
-            "",
-        )
+        common::kpt_fn_eval(t.path(), &cfg)
     };
     let out = eval("  check:\n    enabled: true\n");
     let combined = format!("{}{}", out.stdout, out.stderr);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TempDir, regcred, run, tool, yaml12};
+use common::{TempDir, regcred, run, yaml12};
 use serde_json::Value as Json;
 
 const SPEC_BODY: &str = "  registries:\n  - server: registry.example.com:5000\n    username: robot$ci\n    password: {file: creds/pw.txt}\n";
@@ -243,7 +243,6 @@ fn generator_targets_names_only_and_warns_about_unmatched_patterns() {
 
 #[test]
 fn kpt_fn_eval_exec_renders_into_the_package_and_is_idempotent() {
-    let kpt = tool("kpt");
     let t = workdir();
     t.write(".krmignore", "creds/\n");
     t.write(
@@ -255,18 +254,7 @@ fn kpt_fn_eval_exec_renders_into_the_package_and_is_idempotent() {
         "regcred.yaml",
         &common::spec(&format!("{SPEC_BODY}  namespaces:\n    names: [tsb]\n")),
     );
-    let eval = || {
-        run(
-            std::process::Command::new(&kpt)
-                .current_dir(t.path())
-                .args(["fn", "eval", "--exec"])
-                .arg(common::bin())
-                .arg("--fn-config")
-                .arg(&cfg)
-                .arg("."),
-            "",
-        )
-    };
+    let eval = || common::kpt_fn_eval(t.path(), &cfg);
     let out = eval();
     assert_eq!(out.code, 0, "kpt failed:\n{}\n{}", out.stdout, out.stderr);
     let combined = format!("{}{}", out.stdout, out.stderr);
@@ -307,7 +295,6 @@ fn kpt_fn_eval_exec_renders_into_the_package_and_is_idempotent() {
 
 #[test]
 fn kpt_reports_error_results_and_leaves_the_package_alone() {
-    let kpt = tool("kpt");
     let t = workdir();
     t.write(".krmignore", "creds/\n");
     let app = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n";
@@ -317,16 +304,7 @@ fn kpt_reports_error_results_and_leaves_the_package_alone() {
         "regcred.yaml",
         &common::spec("  registries:\n  - server: r.io\n    username: u\n    password: {env: REGCRED_TEST_UNSET_VAR}\n"),
     );
-    let out = run(
-        std::process::Command::new(&kpt)
-            .current_dir(t.path())
-            .args(["fn", "eval", "--exec"])
-            .arg(common::bin())
-            .arg("--fn-config")
-            .arg(&cfg)
-            .arg("."),
-        "",
-    );
+    let out = common::kpt_fn_eval(t.path(), &cfg);
     assert_ne!(out.code, 0);
     let combined = format!("{}{}", out.stdout, out.stderr);
     assert!(combined.contains("[error]: functionConfig: spec.registries[0].password.env: environment variable REGCRED_TEST_UNSET_VAR is not set"), "{combined}");

@@ -290,3 +290,18 @@ pub fn assert_same_text(expected: &str, actual: &str, what: &str) {
         show(&a)
     );
 }
+
+/// `kpt fn eval --exec <regcred> --fn-config CONFIG .` in `package`, with
+/// the real kpt.
+pub fn kpt_fn_eval(package: &Path, config: &Path) -> Out {
+    run(
+        Command::new(tool("kpt"))
+            .current_dir(package)
+            .args(["fn", "eval", "--exec"])
+            .arg(bin())
+            .arg("--fn-config")
+            .arg(config)
+            .arg("."),
+        "",
+    )
+}
