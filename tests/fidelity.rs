@@ -686,25 +686,40 @@ fn argo_cd_install_passes_through_render_unchanged() {
         ("YAML 1.1 (PyYAML)", &in11, &out11),
         ("YAML 1.2 (serde_yaml_ng)", &in12, &out12),
     ] {
-        let mut expected = input.clone();
-        assert!(expected[server_sa].get("imagePullSecrets").is_none());
-        expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
-        same_meaning(
+        assert!(input[server_sa].get("imagePullSecrets").is_none());
+        argocd_rendered(
             &format!("{reader}, argo-cd in namespace argocd"),
-            &expected,
+            input,
             output,
+            server_sa,
             &mut failures,
-        );
-        assert_eq!(
-            added(output, 59),
-            [
-                triple("Secret", "argocd", "regcred"),
-                triple("ServiceAccount", "argocd", "default")
-            ],
-            "{reader}"
         );
     }
     assert_no_failures(&failures);
+}
+
+/// The Argo CD corpus after rendering with `namespaces: [argocd]` and
+/// `serviceAccounts: [default, argocd-server]`: every input object means the
+/// same except `argocd-server`, which gains the pull secret, and exactly the
+/// Secret and the `default` ServiceAccount are added.
+fn argocd_rendered(
+    label: &str,
+    input: &[J],
+    output: &[J],
+    server_sa: usize,
+    failures: &mut Vec<String>,
+) {
+    let mut expected = input.to_vec();
+    expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
+    same_meaning(label, &expected, output, failures);
+    assert_eq!(
+        added(output, 59),
+        [
+            triple("Secret", "argocd", "regcred"),
+            triple("ServiceAccount", "argocd", "default")
+        ],
+        "{label}"
+    );
 }
 
 #[test]
@@ -732,21 +747,12 @@ fn argo_cd_install_passes_through_krm_mode_unchanged() {
         ("YAML 1.1 (PyYAML)", &in11, &out11),
         ("YAML 1.2 (serde_yaml_ng)", &in12, &out12),
     ] {
-        let mut expected = input.clone();
-        expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
-        same_meaning(
+        argocd_rendered(
             &format!("{reader}, argo-cd YAML ResourceList"),
-            &expected,
+            input,
             output,
+            server_sa,
             &mut failures,
-        );
-        assert_eq!(
-            added(output, 59),
-            [
-                triple("Secret", "argocd", "regcred"),
-                triple("ServiceAccount", "argocd", "default")
-            ],
-            "{reader}"
         );
     }
 
@@ -767,15 +773,13 @@ fn argo_cd_install_passes_through_krm_mode_unchanged() {
         ("YAML 1.1 (PyYAML)", &in11, &out11),
         ("YAML 1.2 (serde_yaml_ng)", &in12, &out12),
     ] {
-        let mut expected = input.clone();
-        expected[server_sa]["imagePullSecrets"] = serde_json::json!([{"name": "regcred"}]);
-        same_meaning(
+        argocd_rendered(
             &format!("{reader}, argo-cd JSON ResourceList"),
-            &expected,
+            input,
             output,
+            server_sa,
             &mut failures,
         );
-        assert_eq!(added(output, 59).len(), 2, "{reader}");
     }
     assert_no_failures(&failures);
 }
