@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(regcred::cli::main());
+    std::process::exit(regcred::run());
 }

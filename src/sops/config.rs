@@ -2,6 +2,7 @@
 //! nearest `.sops.yaml` above the file, first rule whose `path_regex`
 //! matches the file's path relative to that config's directory.
 
+use crate::io::files;
 use crate::yaml;
 use anyhow::{Context, Result, anyhow, bail};
 use regex::Regex;
@@ -18,7 +19,7 @@ const RULE_KEYS: &[&str] = &[
 ];
 
 /// Finds the nearest `.sops.yaml` walking up from `file`'s directory.
-pub fn find_config(file: &Path) -> Option<PathBuf> {
+fn find_config(file: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(file).ok()?;
     abs.ancestors()
         .skip(1)
@@ -32,8 +33,7 @@ pub fn options_for(file: &Path) -> Result<Option<(PathBuf, EncryptOptions)>> {
     let Some(config) = find_config(file) else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&config)
-        .with_context(|| format!("cannot read {}", config.display()))?;
+    let text = files::read_text(&config)?;
     let origin = config.display().to_string();
     let doc = yaml::load_stream(&text, &origin)?
         .into_iter()

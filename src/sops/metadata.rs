@@ -3,7 +3,8 @@
 //! version from 3.7 on writes (empty `kms: []` lists, JSON nulls, any key
 //! order, flattened dotenv/INI keys).
 
-use super::tree::{Node, go_float};
+use super::tree::Node;
+use crate::gocompat::strconv;
 use anyhow::{Result, anyhow, bail};
 use regex::Regex;
 
@@ -25,7 +26,6 @@ pub struct Metadata {
     pub shamir_threshold: Option<usize>,
     pub lastmodified: String,
     pub mac: String,
-    pub version: String,
     pub rule: Rule,
     pub mac_only_encrypted: bool,
 }
@@ -45,7 +45,7 @@ fn text(node: Option<&Node>) -> Option<String> {
     match node? {
         Node::Str(s) | Node::Time(s) => Some(s.clone()),
         Node::Int(i) => Some(i.to_string()),
-        Node::Float(f) => Some(go_float(*f)),
+        Node::Float(f) => Some(strconv::format_f(*f)),
         Node::Bool(b) => Some(b.to_string()),
         _ => None,
     }
@@ -117,6 +117,7 @@ pub fn parse(md: &Node) -> Result<Metadata> {
     if !matches!(md, Node::Map(_)) {
         bail!("sops metadata: must be a mapping");
     }
+    // Checked, not kept: a file without a semantic version is not sops'.
     let version =
         text(md.get("version")).ok_or_else(|| anyhow!("sops metadata: version is missing"))?;
     if !is_semver(&version) {
@@ -180,7 +181,6 @@ pub fn parse(md: &Node) -> Result<Metadata> {
         shamir_threshold,
         lastmodified: normalise_time(&lastmodified),
         mac,
-        version,
         rule,
         mac_only_encrypted,
     })

@@ -6,49 +6,50 @@
 //! all plaintext values. Encryption does the same in reverse and writes a
 //! file the reference sops decrypts. See `../shared/reference/sops-format.md`.
 
-pub mod cipher;
-pub mod config;
-pub mod formats;
-pub mod metadata;
-pub mod shamir;
-pub mod tree;
+mod cipher;
+pub(crate) mod config;
+mod metadata;
+mod shamir;
+pub(crate) mod stores;
+pub(crate) mod tree;
 
-use crate::identity::Identities;
+use crate::gocompat::time::rfc3339_now;
+use crate::identities::Identities;
 use anyhow::{Context, Result, anyhow, bail};
-use formats::{Format, Parsed};
 use metadata::Metadata;
 use rand::RngCore;
 use regex::Regex;
+use stores::{Format, Parsed};
 use tree::{Node, Rule};
 use zeroize::Zeroizing;
 
 /// The version written into `sops.version`: the format revision regcred
 /// writes (sops only requires a semantic version there).
-pub const FORMAT_VERSION: &str = "3.11.0";
+pub(crate) const FORMAT_VERSION: &str = "3.11.0";
 
 /// A decrypted file.
-pub struct Decrypted {
-    pub format: Format,
-    pub docs: Vec<Node>,
+pub(crate) struct Decrypted {
+    pub(crate) format: Format,
+    pub(crate) docs: Vec<Node>,
 }
 
 impl Decrypted {
     /// The plaintext as `sops --decrypt` writes it.
-    pub fn plaintext(&self) -> Result<Zeroizing<Vec<u8>>> {
-        formats::emit(self.format, &self.docs, None).map(Zeroizing::new)
+    pub(crate) fn plaintext(&self) -> Result<Zeroizing<Vec<u8>>> {
+        stores::emit(self.format, &self.docs, None).map(Zeroizing::new)
     }
 }
 
 /// Decrypts `text` if it is a SOPS file; `Ok(None)` when it is not one.
-pub fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option<Decrypted>> {
-    let Some(format) = formats::detect(path, text) else {
+pub(crate) fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option<Decrypted>> {
+    let Some(format) = stores::detect(path, text) else {
         return Ok(None);
     };
     let Parsed {
         format,
         mut docs,
         metadata,
-    } = formats::parse(format, text, path)?;
+    } = stores::parse(format, text, path)?;
     let md = metadata::parse(&metadata.ok_or_else(|| anyhow!("no sops metadata"))?)?;
     let key = data_key(&md, ids)?;
     let mac = tree::decrypt_tree(&mut docs, &key, &md.rule, md.mac_only_encrypted)?;
@@ -129,16 +130,16 @@ fn data_key(md: &Metadata, ids: &Identities) -> Result<Zeroizing<[u8; 32]>> {
 
 /// How `regcred encrypt` should encrypt a file.
 #[derive(Debug, Clone, Default)]
-pub struct EncryptOptions {
+pub(crate) struct EncryptOptions {
     /// age X25519 (`age1...`) or ssh (`ssh-ed25519 ...`, `ssh-rsa ...`) recipients.
-    pub recipients: Vec<String>,
+    pub(crate) recipients: Vec<String>,
     /// At most one of the sops rules, as (metadata key, value).
-    pub rule: Option<(String, String)>,
-    pub mac_only_encrypted: bool,
+    pub(crate) rule: Option<(String, String)>,
+    pub(crate) mac_only_encrypted: bool,
 }
 
 /// Encrypts `plaintext` (format chosen from `path`'s extension, as sops does).
-pub fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Vec<u8>> {
+pub(crate) fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Vec<u8>> {
     if opts.recipients.is_empty() {
         bail!(
             "no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml"
@@ -152,8 +153,8 @@ pub fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Ve
             Node::Str(text.to_string()),
         )])]
     } else {
-        let parsed = formats::parse(format, text, path)?;
-        if parsed.metadata.is_some() || formats::detect(path, text).is_some() {
+        let parsed = stores::parse(format, text, path)?;
+        if parsed.metadata.is_some() || stores::detect(path, text).is_some() {
             bail!("{path} is already encrypted");
         }
         parsed.docs
@@ -192,7 +193,7 @@ pub fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Ve
         md.push(("mac_only_encrypted".into(), Node::Bool(true)));
     }
     md.push(("version".into(), Node::Str(FORMAT_VERSION.into())));
-    formats::emit(format, &docs, Some(&Node::Map(md)))
+    stores::emit(format, &docs, Some(&Node::Map(md)))
 }
 
 fn rule_from(key: &str, value: &str) -> Result<Rule> {
@@ -230,45 +231,4 @@ fn wrap_key(recipient: &str, key: &[u8]) -> Result<String> {
     w.write_all(key)?;
     w.finish()?.finish()?;
     Ok(String::from_utf8(out)?)
-}
-
-/// Now, UTC, RFC 3339 with whole seconds (`2024-11-12T13:33:42Z`).
-pub fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    rfc3339(secs)
-}
-
-/// Formats Unix seconds as RFC 3339 UTC (Howard Hinnant's civil_from_days).
-pub fn rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_731_418_422), "2024-11-12T13:33:42Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 }

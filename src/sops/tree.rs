@@ -2,6 +2,7 @@
 //! leaf by leaf, what is encrypted and what feeds the MAC.
 
 use super::cipher;
+use crate::gocompat::strconv;
 use anyhow::{Result, anyhow, bail};
 use regex::Regex;
 use sha2::{Digest, Sha512};
@@ -27,13 +28,6 @@ impl Node {
     pub fn get(&self, key: &str) -> Option<&Node> {
         match self {
             Node::Map(items) => items.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::Str(s) | Node::Time(s) => Some(s),
             _ => None,
         }
     }
@@ -76,28 +70,12 @@ pub fn leaf_bytes(leaf: &Node) -> Option<(&'static str, Zeroizing<Vec<u8>>)> {
     Some(match leaf {
         Node::Str(s) => ("str", Zeroizing::new(s.as_bytes().to_vec())),
         Node::Int(i) => ("int", z(i.to_string())),
-        Node::Float(f) => ("float", z(go_float(*f))),
+        Node::Float(f) => ("float", z(strconv::format_f(*f))),
         Node::Bool(b) => ("bool", z(if *b { "True" } else { "False" }.to_string())),
         Node::Time(t) => ("time", z(t.clone())),
         Node::Comment(c) => ("comment", Zeroizing::new(c.as_bytes().to_vec())),
         Node::Null | Node::Map(_) | Node::Seq(_) => return None,
     })
-}
-
-/// Go's `strconv.FormatFloat(f, 'f', -1, 64)`: shortest round-trip digits,
-/// never an exponent.
-pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{f}")
-    }
 }
 
 /// Parses a decrypted plaintext back into a leaf of type `kind`.
@@ -288,13 +266,6 @@ mod tests {
         assert_eq!(docs[0], doc());
         assert_eq!(mac, mac2);
         assert_eq!(mac.len(), 128);
-    }
-
-    #[test]
-    fn go_float_formatting() {
-        assert_eq!(go_float(2.5), "2.5");
-        assert_eq!(go_float(1.0), "1");
-        assert_eq!(go_float(1e21), "1000000000000000000000");
     }
 
     #[test]

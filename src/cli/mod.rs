@@ -1,0 +1,214 @@
+//! Command-line entry: picks the mode, dispatches, and prints what the
+//! command returns.
+//!
+//! * no arguments: KRM function (kustomize/kpt send a ResourceList on stdin);
+//! * one argument that is an existing file and not a subcommand: legacy
+//!   kustomize exec plugin;
+//! * otherwise the clap CLI (`render`, `check`, `fn`, `--help`, ...).
+
+mod args;
+mod print;
+
+use crate::commands::{RenderOptions, check, cmp, crypt, explain, krm, plugin, render};
+use crate::engine::check::CheckOptions;
+use crate::io::{Outcome, read_stdin};
+use crate::k8s::workloads::ExtraKind;
+use anyhow::{Result, anyhow};
+use args::{CheckFormat, Cli, CmpStep, Command};
+use clap::{CommandFactory, Parser};
+use print::{Verbosity, emit};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// Runs the binary; returns the process exit code.
+pub fn main() -> i32 {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match args.len() {
+        1 => emit(krm_mode(), Verbosity::Normal),
+        2 if is_plugin_config(&args[1]) => emit(legacy_plugin(&args[1]), Verbosity::Normal),
+        _ => match Cli::try_parse_from(&args) {
+            Ok(cli) => {
+                let verbosity = if cli.quiet {
+                    Verbosity::Quiet
+                } else if cli.verbose {
+                    Verbosity::Verbose
+                } else {
+                    Verbosity::Normal
+                };
+                emit(dispatch(cli.command), verbosity)
+            }
+            Err(e) => {
+                let _ = e.print();
+                e.exit_code()
+            }
+        },
+    }
+}
+
+/// Whether the only argument is a legacy plugin config: an existing file
+/// that is neither a flag nor a subcommand (or one of their aliases). The
+/// names come from the clap definition, so a new subcommand can never be
+/// mistaken for a file of that name.
+fn is_plugin_config(arg: &OsStr) -> bool {
+    let s = arg.to_string_lossy();
+    !s.starts_with('-') && !is_subcommand(&s) && Path::new(arg).is_file()
+}
+
+fn is_subcommand(name: &str) -> bool {
+    name == "help"
+        || Cli::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
+}
+
+fn dispatch(command: Command) -> Outcome {
+    match command {
+        Command::Fn => krm_mode(),
+        Command::Render {
+            spec,
+            inputs,
+            output_dir,
+            check,
+        } => render::run(
+            &RenderOptions {
+                output_dir,
+                check_dir: check,
+                ..spec.options(inputs)
+            },
+            read_stdin,
+        ),
+        Command::Check {
+            spec,
+            inputs,
+            output,
+            private_registry,
+            pod_spec_path,
+        } => match extra_kinds(&pod_spec_path) {
+            Ok(extra_kinds) => check::run(
+                &spec.options(inputs),
+                &CheckOptions {
+                    private_registries: private_registry,
+                    extra_kinds,
+                    ..CheckOptions::default()
+                },
+                matches!(output, CheckFormat::Json),
+                read_stdin,
+            ),
+            Err(e) => Outcome::error(e),
+        },
+        Command::Explain {
+            spec,
+            inputs,
+            output,
+        } => explain::run(&spec.options(inputs), output.into(), read_stdin),
+        Command::InstallPlugin { plugin_home, copy } => plugin::install_command(plugin_home, copy),
+        Command::Encrypt {
+            file,
+            age,
+            encrypted_regex,
+            unencrypted_regex,
+            encrypted_suffix,
+            unencrypted_suffix,
+            mac_only_encrypted,
+            in_place,
+            output,
+        } => {
+            let rule = [
+                ("encrypted_regex", encrypted_regex),
+                ("unencrypted_regex", unencrypted_regex),
+                ("encrypted_suffix", encrypted_suffix),
+                ("unencrypted_suffix", unencrypted_suffix),
+            ]
+            .into_iter()
+            .find_map(|(k, v)| v.map(|v| (k.to_string(), v)));
+            crypt::encrypt(&crypt::EncryptArgs {
+                file,
+                age,
+                rule,
+                mac_only_encrypted,
+                in_place,
+                output,
+            })
+        }
+        Command::Decrypt {
+            file,
+            extract,
+            output,
+            age_key_file,
+        } => crypt::decrypt(&crypt::DecryptArgs {
+            file,
+            extract,
+            output,
+            age_key_file,
+        }),
+        Command::Keygen { output } => crypt::keygen(output.as_deref()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "regcred", &mut buf);
+            Outcome::print(String::from_utf8_lossy(&buf).into_owned())
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => Outcome::print(String::from_utf8_lossy(&buf).into_owned()),
+                Err(e) => Outcome::error(e.into()),
+            }
+        }
+        Command::Cmp(step) => match std::env::current_dir() {
+            Ok(dir) => match step {
+                CmpStep::Discover => cmp::discover(&dir),
+                CmpStep::Generate => cmp::generate(&dir, &|n| std::env::var(n).ok()),
+            },
+            Err(e) => Outcome::error(e.into()),
+        },
+    }
+}
+
+/// `--pod-spec-path KIND=PATH` arguments.
+fn extra_kinds(args: &[String]) -> Result<Vec<ExtraKind>> {
+    args.iter()
+        .map(|p| match p.split_once('=') {
+            Some((kind, path)) if !kind.is_empty() && !path.is_empty() => Ok(ExtraKind {
+                kind: kind.to_string(),
+                path: path.to_string(),
+            }),
+            _ => Err(anyhow!(
+                "--pod-spec-path {p:?}: expected KIND=PATH, e.g. Worker=spec.pod"
+            )),
+        })
+        .collect()
+}
+
+/// KRM function mode: the working directory is the kustomization root.
+fn krm_mode() -> Outcome {
+    let root = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => return Outcome::error(e.into()),
+    };
+    match read_stdin() {
+        Ok(input) => krm::run(&input, &root),
+        Err(e) => Outcome::error(e),
+    }
+}
+
+/// Legacy plugin mode: `config` is kustomize's copy of the plugin config.
+fn legacy_plugin(config: &OsStr) -> Outcome {
+    let root = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT").map(PathBuf::from);
+    match read_stdin() {
+        Ok(stdin) => plugin::run(Path::new(config), &stdin, root.as_deref()),
+        Err(e) => Outcome::error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_subcommand_is_known_and_nothing_else() {
+        for name in ["render", "check", "man", "completions", "cmp", "fn", "help"] {
+            assert!(is_subcommand(name), "{name}");
+        }
+        assert!(!is_subcommand("regcred.yaml"));
+    }
+}

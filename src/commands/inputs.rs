@@ -1,0 +1,145 @@
+//! Specs and input manifests of a CLI run: loading spec files, reading the
+//! inputs (files, directories, stdin) and rendering them.
+
+use crate::credentials::{self, Resolver};
+use crate::engine::{self, Job, Output};
+use crate::io::{documents, files, walk};
+use crate::k8s::resource::Item;
+use crate::spec;
+use crate::yaml;
+use anyhow::{Result, bail};
+use serde_yaml_ng::Value;
+use std::path::{Path, PathBuf};
+
+/// Options of the rendering commands (`render`, `check`, `explain`, and
+/// the Argo CD plugin's plain-directory mode).
+#[derive(Clone, Default)]
+pub struct RenderOptions {
+    pub specs: Vec<PathBuf>,
+    pub inputs: Vec<String>,
+    pub output_dir: Option<PathBuf>,
+    /// `--check DIR`: compare with committed output instead of writing.
+    pub check_dir: Option<PathBuf>,
+    /// Namespace of namespaced inputs without `metadata.namespace`.
+    pub default_namespace: Option<String>,
+    /// Further spec files whose credential files must not be read as inputs
+    /// (specs present but not selected, e.g. in Argo CD with `specs` set).
+    pub exclude_specs: Vec<PathBuf>,
+    /// Keep every input resource as a tree (`check` inspects them all).
+    pub keep_trees: bool,
+    pub sources: credentials::Options,
+}
+
+/// Parses every `RegistryCredentials` document of a spec file; relative
+/// credential paths resolve against `root`, else the file's directory.
+pub fn load_spec_file(
+    path: &Path,
+    root: Option<&Path>,
+    opts: &credentials::Options,
+) -> Result<Vec<Job>> {
+    let text = files::read_text(path)
+        .map_err(|e| e.context(format!("cannot read spec file {}", path.display())))?;
+    let docs = yaml::load_stream(&text, &path.display().to_string())?;
+    let dir = match root {
+        Some(r) => r.to_path_buf(),
+        None => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+    };
+    let docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
+    if docs.is_empty() {
+        bail!("{}: no RegistryCredentials document", path.display());
+    }
+    let many = docs.len() > 1;
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let origin = if many {
+                format!("{} (document {}, line {})", path.display(), i + 1, d.line)
+            } else {
+                path.display().to_string()
+            };
+            let spec = spec::parse(&d.value, &origin)?;
+            let resolver = Resolver::for_spec(&spec, &dir, opts)?;
+            Ok(Job { spec, resolver })
+        })
+        .collect()
+}
+
+/// A CLI render: the specs, the output, and the file each input item came
+/// from (`origins[i]` for `output.items[i]`; generated items have none).
+pub struct Rendered {
+    pub jobs: Vec<Job>,
+    pub output: Output,
+    pub origins: Vec<Option<String>>,
+}
+
+/// Loads the specs and inputs of a CLI run and renders them.
+pub fn load_and_render(
+    opts: &RenderOptions,
+    read_stdin: impl Fn() -> Result<String>,
+) -> Result<Rendered> {
+    let mut jobs = Vec::new();
+    for path in &opts.specs {
+        jobs.extend(load_spec_file(path, None, &opts.sources)?);
+    }
+    let credential_files = credential_files(&jobs, opts);
+    let mut items: Vec<Item> = Vec::new();
+    let mut origins = Vec::new();
+    // Each parsed resource becomes an Item right away, so only one file's
+    // trees are alive at a time. RegistryCredentials documents are
+    // configuration, not resources: they are dropped.
+    let mut take = |parsed: Vec<Value>, origin: &str| -> Result<()> {
+        for v in parsed.into_iter().filter(|v| !spec::is_spec(v)) {
+            let keep = opts.keep_trees || engine::needs_tree(&v, &jobs);
+            items.push(Item::new(v, keep)?);
+            origins.push(Some(origin.to_string()));
+        }
+        Ok(())
+    };
+    for input in &opts.inputs {
+        if input == "-" {
+            take(documents::resources(&read_stdin()?, "stdin")?, "stdin")?;
+            continue;
+        }
+        for file in walk::files(Path::new(input), walk::MANIFESTS)? {
+            if file
+                .canonicalize()
+                .is_ok_and(|f| credential_files.contains(&f))
+            {
+                continue;
+            }
+            let text = files::read_text(&file)?;
+            let origin = file.display().to_string();
+            take(documents::resources(&text, &origin)?, &origin)?;
+        }
+    }
+    let output = engine::render_in(items, &jobs, opts.default_namespace.as_deref())?;
+    Ok(Rendered {
+        jobs,
+        output,
+        origins,
+    })
+}
+
+/// Every credential file the specs (selected or not) read: they never
+/// become output, even when they sit among the inputs.
+fn credential_files(jobs: &[Job], opts: &RenderOptions) -> Vec<PathBuf> {
+    // Unselected specs only matter for the files they name.
+    let others: Vec<Job> = opts
+        .exclude_specs
+        .iter()
+        .flat_map(|path| load_spec_file(path, None, &opts.sources).unwrap_or_default())
+        .collect();
+    jobs.iter()
+        .chain(&others)
+        .flat_map(|j| {
+            j.spec
+                .credential_files()
+                .into_iter()
+                .filter_map(|p| j.resolver.locate(p))
+        })
+        .collect()
+}

@@ -1,0 +1,58 @@
+//! KRM function mode: a ResourceList on stdin carrying the spec as its
+//! `functionConfig`. The read/process/write loop, and what happens to the
+//! items on failure, belong to [`crate::io::resourcelist::execute`]; this
+//! is the processing step.
+
+use super::warnings;
+use crate::credentials::{self, Resolver};
+use crate::engine::{self, Job, check};
+use crate::io::Outcome;
+use crate::io::resourcelist::{self, Processed, ResourceList};
+use crate::k8s::resource::Item;
+use crate::spec;
+use anyhow::{Result, anyhow};
+use serde_yaml_ng::Value;
+use std::path::Path;
+
+/// Runs the function on `input`. `cwd` is the working directory kustomize
+/// or kpt gives the function (the kustomization root); `kpt fn render`
+/// runs functions in its own working directory and names the package
+/// instead.
+pub fn run(input: &str, cwd: &Path) -> Outcome {
+    resourcelist::execute(input, |rl| process(rl, cwd))
+}
+
+fn process(rl: &ResourceList, cwd: &Path) -> Result<Processed> {
+    let Some(config) = &rl.function_config else {
+        // A syntax error in the items is the more useful message.
+        rl.for_each_item(|_| Ok(()))?;
+        return Err(anyhow!(
+            "functionConfig: missing: the ResourceList must carry a RegistryCredentials spec"
+        ));
+    };
+    let spec = spec::parse(config, "functionConfig")?;
+    let root = resourcelist::package_root(config, cwd);
+    let resolver = Resolver::for_spec(&spec, &root, &credentials::Options::default())?;
+    let jobs = vec![Job { spec, resolver }];
+    let mut items = Vec::new();
+    rl.for_each_item(|v| {
+        let keep = engine::needs_tree(&v, &jobs);
+        items.push(Item::new(v, keep)?);
+        Ok(())
+    })?;
+    let out = engine::render_in(items, &jobs, None)?;
+    // As a validator (spec.check.enabled), the check's findings join the results.
+    let checked = if jobs[0].spec.check.enabled {
+        let trees: Vec<&Value> = out.items.iter().filter_map(Item::as_value).collect();
+        check::check(&trees, &[], &check::CheckOptions::from_render(&jobs, &out))
+    } else {
+        Vec::new()
+    };
+    let errors = check::error_lines(&checked);
+    Ok(Processed {
+        failed: !errors.is_empty(),
+        stderr: warnings(&out.findings).into_iter().chain(errors).collect(),
+        results: out.findings.into_iter().chain(checked).collect(),
+        items: out.items,
+    })
+}

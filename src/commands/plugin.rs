@@ -1,0 +1,98 @@
+//! regcred as a legacy kustomize exec plugin: installing the binary where
+//! kustomize looks (`$KUSTOMIZE_PLUGIN_HOME/<group>/<version>/<lowercase
+//! kind>/<Kind>`), and running as one (the plugin config's path as the only
+//! argument, resources on stdin).
+
+use super::inputs::load_spec_file;
+use super::warnings;
+use crate::credentials;
+use crate::engine;
+use crate::io::{Outcome, documents, files};
+use crate::k8s::resource::Item;
+use crate::spec::KIND;
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+/// Legacy exec plugin mode: kustomize passes a temporary copy of the
+/// plugin config as the only argument and sets
+/// `KUSTOMIZE_PLUGIN_CONFIG_ROOT` to the kustomization directory.
+pub fn run(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
+    let result = (|| {
+        let cwd = std::env::current_dir()?;
+        let jobs = load_spec_file(
+            config,
+            Some(config_root.unwrap_or(&cwd)),
+            &credentials::Options::default(),
+        )?;
+        let items = documents::resources(stdin, "stdin")?
+            .into_iter()
+            .map(|v| {
+                let keep = engine::needs_tree(&v, &jobs);
+                Item::new(v, keep)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let out = engine::render_in(items, &jobs, None)?;
+        Ok::<_, anyhow::Error>((documents::stream(&out.items)?, out.findings))
+    })();
+    match result {
+        Ok((stdout, findings)) => Outcome {
+            stdout,
+            stderr: warnings(&findings),
+            ..Outcome::default()
+        },
+        Err(e) => Outcome::error(e),
+    }
+}
+
+/// The plugin path below `home` for `regcred.dev/v1alpha1 RegistryCredentials`.
+pub fn plugin_path(home: &Path) -> PathBuf {
+    home.join("regcred.dev")
+        .join("v1alpha1")
+        .join(KIND.to_ascii_lowercase())
+        .join(KIND)
+}
+
+/// kustomize's own default: `$KUSTOMIZE_PLUGIN_HOME`, else
+/// `$XDG_CONFIG_HOME/kustomize/plugin`, else `~/.config/kustomize/plugin`.
+fn default_home() -> Result<PathBuf> {
+    if let Some(h) = std::env::var_os("KUSTOMIZE_PLUGIN_HOME") {
+        return Ok(PathBuf::from(h));
+    }
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Ok(PathBuf::from(x).join("kustomize/plugin"));
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => Ok(PathBuf::from(h).join(".config/kustomize/plugin")),
+        None => bail!("cannot find a plugin home: set --plugin-home or KUSTOMIZE_PLUGIN_HOME"),
+    }
+}
+
+/// Symlinks (or copies) the running binary into the plugin home; returns
+/// the absolute plugin home.
+pub fn install(home: Option<PathBuf>, copy: bool) -> Result<PathBuf> {
+    let home = match home {
+        Some(h) => h,
+        None => default_home()?,
+    };
+    let target = plugin_path(&home);
+    files::create_dir_all(target.parent().expect("plugin path has a parent"))?;
+    files::link_or_copy(&files::current_exe()?, &target, copy)?;
+    files::canonical(&home)
+}
+
+/// `regcred install-plugin`: installs, then prints the `export` line to eval.
+pub fn install_command(home: Option<PathBuf>, copy: bool) -> Outcome {
+    match install(home, copy) {
+        Ok(home) => Outcome {
+            stdout: format!("export KUSTOMIZE_PLUGIN_HOME={}\n", shell_quote(&home)),
+            info: vec![format!("installed {}", plugin_path(&home).display())],
+            ..Outcome::default()
+        },
+        Err(e) => Outcome::error(e),
+    }
+}
+
+/// Single-quotes a path for `eval` in a POSIX shell.
+fn shell_quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}

@@ -1,0 +1,42 @@
+//! `regcred render`: specs and input files to a YAML stream, a directory,
+//! or a drift check against a directory.
+
+use super::inputs::{RenderOptions, load_and_render};
+use super::warnings;
+use crate::io::{Outcome, documents, drift, output_dir};
+use anyhow::Result;
+
+/// Renders, then prints the stream, writes `-o DIR`, or compares with `--check DIR`.
+pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
+    let out = match load_and_render(opts, read_stdin) {
+        Ok(r) => r.output,
+        Err(e) => return Outcome::error(e),
+    };
+    let mut outcome = Outcome {
+        stderr: warnings(&out.findings),
+        info: vec![out.summary.to_string()],
+        ..Outcome::default()
+    };
+    let written = match (&opts.output_dir, &opts.check_dir) {
+        (_, Some(dir)) => {
+            output_dir::plan(dir, &out.items).and_then(|planned| drift::diff_dir(dir, &planned))
+        }
+        (Some(dir), None) => output_dir::write(dir, &out.items).map(|()| String::new()),
+        (None, None) => documents::stream(&out.items),
+    };
+    match written {
+        Ok(stdout) => {
+            if let (Some(dir), false) = (&opts.check_dir, stdout.is_empty()) {
+                outcome.stderr.push(format!(
+                    "error: rendered output in {} is out of date; re-run regcred render with -o {}",
+                    dir.display(),
+                    dir.display()
+                ));
+                outcome.code = 1;
+            }
+            outcome.stdout = stdout;
+            outcome
+        }
+        Err(e) => Outcome::error(e),
+    }
+}

@@ -1,0 +1,168 @@
+//! The `.dockerconfigjson` payload, byte for byte as
+//! `kubectl create secret docker-registry` writes it.
+//!
+//! kubectl marshals a Go struct (`username, password, email, auth`, all
+//! `omitempty`) with `encoding/json`, which escapes `<`, `>`, `&`, U+2028 and
+//! U+2029 and writes compact JSON. Matching that exactly means a Secret
+//! rendered by regcred diffs clean against one made by hand.
+
+use super::document::Document;
+use crate::gocompat::json::push_string;
+use crate::k8s::names;
+use crate::yaml::scalar_string;
+use anyhow::{Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_yaml_ng::Value;
+use zeroize::Zeroizing;
+
+/// One entry of `auths`, keyed by the server exactly as written.
+#[derive(Default)]
+pub struct AuthEntry {
+    pub server: String,
+    pub username: Option<Zeroizing<String>>,
+    pub password: Option<Zeroizing<String>>,
+    pub email: Option<Zeroizing<String>>,
+    pub auth: Option<Zeroizing<String>>,
+    pub identity_token: Option<Zeroizing<String>>,
+    pub registry_token: Option<Zeroizing<String>>,
+}
+
+impl AuthEntry {
+    /// `auth` as given, else `base64(username:password)` as kubectl computes it.
+    fn auth_value(&self) -> Option<Zeroizing<String>> {
+        if let Some(a) = &self.auth {
+            return Some(a.clone());
+        }
+        let (u, p) = (self.username.as_ref()?, self.password.as_ref()?);
+        let joined = Zeroizing::new(format!("{}:{}", u.as_str(), p.as_str()));
+        Some(Zeroizing::new(STANDARD.encode(joined.as_bytes())))
+    }
+}
+
+/// Renders `{"auths":{...}}` in entry order.
+pub fn to_json(entries: &[AuthEntry]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::from("{\"auths\":{"));
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, &e.server);
+        out.push_str(":{");
+        let auth = e.auth_value();
+        let fields = [
+            ("username", e.username.as_ref()),
+            ("password", e.password.as_ref()),
+            ("email", e.email.as_ref()),
+            ("auth", auth.as_ref()),
+            ("identitytoken", e.identity_token.as_ref()),
+            ("registrytoken", e.registry_token.as_ref()),
+        ];
+        let mut first = true;
+        for (name, value) in fields {
+            let Some(value) = value.filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            push_string(&mut out, name);
+            out.push(':');
+            push_string(&mut out, value);
+        }
+        out.push('}');
+    }
+    out.push_str("}}");
+    out
+}
+
+/// Reads every `auths` entry of a docker `config.json`, in file order.
+pub fn import(content: &Document, field: &str, file: &str) -> Result<Vec<AuthEntry>> {
+    let doc = content.tree(file)?;
+    let Some(auths) = doc.get("auths").and_then(Value::as_mapping) else {
+        bail!(
+            "{field}: {file} has no \"auths\" object (credential helpers and credsStore are not supported)"
+        );
+    };
+    if auths.is_empty() {
+        bail!("{field}: {file} has an empty \"auths\" object");
+    }
+    auths
+        .iter()
+        .map(|(server, entry)| {
+            let server = scalar_string(server).unwrap_or_default();
+            names::check_server(&server, &format!("{field} ({file}: auths key)"))?;
+            let get = |k: &str| entry.get(k).and_then(scalar_string).map(Zeroizing::new);
+            let e = AuthEntry {
+                username: get("username"),
+                password: get("password"),
+                email: get("email"),
+                auth: get("auth"),
+                identity_token: get("identitytoken"),
+                registry_token: get("registrytoken"),
+                server,
+            };
+            if e.auth_value().is_none() && e.identity_token.is_none() {
+                bail!(
+                    "{field}: {file}: auths entry {:?} has neither auth nor username and password",
+                    e.server
+                );
+            }
+            Ok(e)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(server: &str, u: &str, p: &str, email: Option<&str>) -> AuthEntry {
+        AuthEntry {
+            server: server.into(),
+            username: Some(Zeroizing::new(u.into())),
+            password: Some(Zeroizing::new(p.into())),
+            email: email.map(|e| Zeroizing::new(e.into())),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn matches_kubectl_layout_and_escaping() {
+        let json = to_json(&[entry("r.io:5000", "robot$ci", "p<&>\"", None)]);
+        assert_eq!(
+            json.as_str(),
+            r#"{"auths":{"r.io:5000":{"username":"robot$ci","password":"p\u003c\u0026\u003e\"","auth":"cm9ib3QkY2k6cDwmPiI="}}}"#
+        );
+        let json = to_json(&[
+            entry("a", "u", "p", Some("e@x")),
+            entry("b", "u", "p", None),
+        ]);
+        assert!(json.starts_with(
+            r#"{"auths":{"a":{"username":"u","password":"p","email":"e@x","auth":"dTpw"},"b":"#
+        ));
+    }
+
+    #[test]
+    fn imports_docker_config_in_file_order() {
+        let cfg = r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p"}}}"#;
+        let doc = |text: &str| Document {
+            text: Zeroizing::new(text.to_string()),
+            format: super::super::document::Format::Yaml,
+        };
+        let entries = import(&doc(cfg), "f", "config.json").unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e.server.as_str())
+                .collect::<Vec<_>>(),
+            ["z.io", "a.io"]
+        );
+        assert_eq!(
+            to_json(&entries).as_str(),
+            r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p","auth":"dTpw"}}}"#
+        );
+        assert!(import(&doc(r#"{"credsStore":"desktop"}"#), "f", "c").is_err());
+    }
+}

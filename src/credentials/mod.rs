@@ -1,0 +1,225 @@
+//! Credential sources: turning a spec's `ValueSource` into a secret value.
+//!
+//! This is the one owner of credential documents. A file is read through
+//! the confined open ([`crate::io::confined`]), decrypted when it is a SOPS
+//! or age file ([`encrypted`]), and read as a [`document::Document`] in the
+//! format decryption found or its name says; callers never know whether a
+//! value came from plaintext or ciphertext.
+
+pub(crate) mod dockerconfig;
+pub(crate) mod document;
+mod encrypted;
+pub(crate) mod keypath;
+
+use crate::env::{self, EnvLookup};
+use crate::identities::{Discovery, Identities};
+use crate::io::confined::Root;
+use crate::spec::{Spec, ValueSource};
+use anyhow::{Result, anyhow, bail};
+use dockerconfig::AuthEntry;
+use document::{Document, Format};
+use encrypted::Decryptor;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use zeroize::Zeroizing;
+
+/// How credential sources are read, common to every mode.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub allow_path_outside_root: bool,
+    /// `--age-key-file`.
+    pub age_key_file: Option<PathBuf>,
+    /// Whether passphrases may be asked on the terminal.
+    pub interactive: bool,
+}
+
+/// Resolves value sources relative to one root directory.
+pub struct Resolver {
+    root: Root,
+    env: EnvLookup,
+    decryptor: Option<Decryptor>,
+    cache: RefCell<HashMap<PathBuf, Document>>,
+}
+
+impl Resolver {
+    /// `root` is where relative paths start and what they may not leave.
+    pub fn new(root: &Path, allow_outside_root: bool) -> Result<Self> {
+        Ok(Resolver {
+            root: Root::new(root, allow_outside_root)?,
+            env: env::process(),
+            decryptor: None,
+            cache: RefCell::default(),
+        })
+    }
+
+    /// The resolver for one spec: plaintext files plus SOPS/age decryption
+    /// with identities discovered lazily (CLI key file, the spec's key
+    /// file, then sops' places). The spec's key file obeys the same
+    /// confinement as credential files.
+    pub fn for_spec(spec: &Spec, root: &Path, opts: &Options) -> Result<Self> {
+        let resolver = Resolver::new(root, opts.allow_path_outside_root)?;
+        let spec_key_files = spec
+            .age_key_file
+            .iter()
+            .map(|p| resolver.root.confine(p, "spec.decryption.ageKeyFile"))
+            .collect::<Result<_>>()?;
+        let discovery = Discovery {
+            cli_key_file: opts.age_key_file.clone(),
+            spec_key_files,
+            interactive: opts.interactive,
+        };
+        Ok(Resolver {
+            decryptor: Some(Decryptor {
+                identities: Rc::new(Identities::new(discovery)),
+            }),
+            ..resolver
+        })
+    }
+
+    /// Reads environment variables through `env` instead of the process's.
+    #[cfg(test)]
+    pub fn with_env(mut self, env: EnvLookup) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// The value of one source. Whole files lose their trailing newline.
+    pub fn resolve(&self, source: &ValueSource) -> Result<Zeroizing<String>> {
+        match source {
+            ValueSource::Literal { value, .. } => Ok(Zeroizing::new(value.clone())),
+            ValueSource::Env { name, field } => match (self.env)(name) {
+                Some(v) => Ok(Zeroizing::new(v)),
+                None => bail!("{field}: environment variable {name} is not set"),
+            },
+            ValueSource::File { path, key, field } => {
+                let doc = self.read(path, field)?;
+                match key {
+                    Some(key) => doc.extract(key, &field_of_key(field), path),
+                    None => Ok(doc.whole()),
+                }
+            }
+        }
+    }
+
+    /// Where a relative credential path points, if it exists.
+    pub fn locate(&self, path: &str) -> Option<PathBuf> {
+        self.root.locate(path)
+    }
+
+    /// Drops every decrypted file held for reuse within one spec (the
+    /// buffers zeroize on drop), once the Secret payload is built.
+    pub fn forget(&self) {
+        self.cache.borrow_mut().clear();
+    }
+
+    /// Every `auths` entry of a docker config.json source.
+    pub fn docker_config(&self, source: &ValueSource) -> Result<Vec<AuthEntry>> {
+        let ValueSource::File { path, field, .. } = source else {
+            bail!("{}: must be a {{file: PATH}} source", source.field());
+        };
+        let doc = self.read(path, field)?;
+        dockerconfig::import(&doc, field, path)
+    }
+
+    /// Reads (and decrypts) a file once per render.
+    fn read(&self, path: &str, field: &str) -> Result<Document> {
+        let real = self.root.confine(path, field)?;
+        if let Some(hit) = self.cache.borrow().get(&real) {
+            return Ok(hit.clone());
+        }
+        let bytes = self.root.read_confined(&real, path, field)?;
+        let decrypted = match &self.decryptor {
+            Some(d) => d
+                .decode(path, &bytes)
+                .map_err(|e| e.context(format!("{field}: {path}")))?,
+            None => None,
+        };
+        let doc = match decrypted {
+            Some(doc) => doc,
+            None => encrypted::document(bytes, Format::from_name(path))
+                .map_err(|_| anyhow!("{field}: {path} is not UTF-8 text"))?,
+        };
+        self.cache.borrow_mut().insert(real, doc.clone());
+        Ok(doc)
+    }
+}
+
+/// `...password.file` names the file; a bad key is reported at `...password.key`.
+fn field_of_key(file_field: &str) -> String {
+    match file_field.strip_suffix(".file") {
+        Some(base) => format!("{base}.key"),
+        None => file_field.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, key: Option<&str>) -> ValueSource {
+        ValueSource::File {
+            path: path.into(),
+            key: key.map(Into::into),
+            field: "spec.registries[0].password.file".into(),
+        }
+    }
+
+    fn tmp() -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "regcred-src-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("root/creds")).unwrap();
+        std::fs::write(d.join("root/creds/pw"), "hunter2\n").unwrap();
+        std::fs::write(d.join("root/creds/c.yaml"), "tokens: {ghcr: tok}\n").unwrap();
+        std::fs::write(d.join("outside"), "CANARY\n").unwrap();
+        d
+    }
+
+    #[test]
+    fn literal_env_file_and_key() {
+        let d = tmp();
+        let r = Resolver::new(&d.join("root"), false)
+            .unwrap()
+            .with_env(Box::new(|n| (n == "P").then(|| "from-env".to_string())));
+        let lit = ValueSource::Literal {
+            value: "x".into(),
+            field: "f".into(),
+        };
+        assert_eq!(*r.resolve(&lit).unwrap(), "x");
+        assert_eq!(
+            *r.resolve(&ValueSource::Env {
+                name: "P".into(),
+                field: "f".into()
+            })
+            .unwrap(),
+            "from-env"
+        );
+        let e = r
+            .resolve(&ValueSource::Env {
+                name: "Q".into(),
+                field: "spec.x.env".into(),
+            })
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("spec.x.env: environment variable Q is not set")
+        );
+        assert_eq!(*r.resolve(&file("creds/pw", None)).unwrap(), "hunter2");
+        assert_eq!(
+            *r.resolve(&file("creds/c.yaml", Some("tokens.ghcr")))
+                .unwrap(),
+            "tok"
+        );
+        let e = format!(
+            "{:#}",
+            r.resolve(&file("creds/c.yaml", Some("tokens.x")))
+                .unwrap_err()
+        );
+        assert!(e.contains("spec.registries[0].password.key"), "{e}");
+    }
+}

@@ -1,0 +1,106 @@
+//! Plain file access outside the credentials root: reading files the user
+//! names explicitly (key files, `.sops.yaml`, inputs) and the one atomic
+//! writer every output file goes through.
+
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// Reads a whole file the user named; the buffer zeroizes on drop, since
+/// it may hold key material.
+pub fn read(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    std::fs::read(path).map(Zeroizing::new)
+}
+
+/// Reads a whole text file, naming it in the error.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Writes via a temporary file in the same directory and a rename, so a
+/// failure leaves no partial file and a reader never sees half of one.
+/// `mode` sets the permissions of a new file (0600 for secrets).
+pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.regcred-tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+    ));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    if let Some(m) = mode {
+        opts.mode(m);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Creates `dir` and its parents.
+pub fn create_dir_all(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// Points `target` at `source`: a symlink, or a copy with `copy`. Whatever
+/// sat at `target` is replaced.
+pub fn link_or_copy(source: &Path, target: &Path, copy: bool) -> Result<()> {
+    if target.symlink_metadata().is_ok() {
+        std::fs::remove_file(target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    if copy {
+        std::fs::copy(source, target)
+            .map(|_| ())
+            .with_context(|| format!("cannot copy to {}", target.display()))
+    } else {
+        std::os::unix::fs::symlink(source, target)
+            .with_context(|| format!("cannot link {}", target.display()))
+    }
+}
+
+/// The running binary, symlinks resolved.
+pub fn current_exe() -> Result<PathBuf> {
+    std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .context("cannot locate the regcred binary")
+}
+
+/// `path` made absolute with symlinks resolved.
+pub fn canonical(path: &Path) -> Result<PathBuf> {
+    path.canonicalize()
+        .with_context(|| format!("cannot resolve {}", path.display()))
+}
+
+/// A fresh, private temporary directory, removed when the guard drops.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Result<TempDir> {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

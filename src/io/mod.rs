@@ -1,0 +1,70 @@
+//! The one owner of the filesystem and of stdin/stdout.
+//!
+//! Every byte regcred reads from disk or writes to it goes through here:
+//! credential files through one confined open ([`confined`]), input
+//! manifests through one walker ([`walk`]) and one document reader
+//! ([`documents`]), output through one atomic writer ([`files`]) and one
+//! `-o DIR` layout ([`output_dir`]), committed output through the drift
+//! check ([`drift`]). The KRM `ResourceList` read/process/write loop, with
+//! its echo-the-input-on-error policy, lives in [`resourcelist`].
+//!
+//! Nothing is printed here: a run returns an [`Outcome`] and the CLI
+//! prints it, so nothing reaches stdout unless the whole run succeeded (or,
+//! for KRM, as a ResourceList that carries the error). This layer knows
+//! Kubernetes objects (`k8s`) and YAML, not specs or rendering.
+
+pub(crate) mod confined;
+pub(crate) mod documents;
+pub(crate) mod drift;
+pub(crate) mod files;
+pub(crate) mod output_dir;
+pub(crate) mod resourcelist;
+pub(crate) mod walk;
+
+use anyhow::Result;
+use std::io::Read;
+
+/// What a run wants printed, and its exit code.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stdout: String,
+    /// Errors and warnings, one per line.
+    pub stderr: Vec<String>,
+    /// Informational lines, shown with `--verbose`.
+    pub info: Vec<String>,
+    pub code: i32,
+}
+
+impl Outcome {
+    /// A failure with nothing on stdout.
+    pub fn error(err: anyhow::Error) -> Self {
+        Self::failed(err, String::new())
+    }
+
+    /// A failure; `stdout` is only ever a KRM ResourceList carrying the error.
+    pub fn failed(err: anyhow::Error, stdout: String) -> Self {
+        Outcome {
+            stdout,
+            stderr: vec![format!("error: {err:#}")],
+            info: Vec::new(),
+            code: 1,
+        }
+    }
+
+    /// Success with `stdout`.
+    pub fn print(stdout: String) -> Self {
+        Outcome {
+            stdout,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// All of stdin, as text.
+pub fn read_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| anyhow::anyhow!("cannot read stdin: {e}"))?;
+    Ok(s)
+}

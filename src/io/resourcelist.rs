@@ -1,0 +1,293 @@
+//! KRM function I/O: the `ResourceList` read/process/write loop, shaped
+//! like kyaml's `framework.Execute`.
+//!
+//! See the KRM Functions Specification. Two facts shape this module, and
+//! [`execute`] is the only place that applies them: runners parse stdout
+//! before they look at the exit code, so even a failure writes a valid
+//! ResourceList; and an empty `items` from a transformer deletes every
+//! resource, so on failure the input items are echoed back unchanged next
+//! to the error results. A block-style input (what kustomize and kpt send)
+//! is echoed as the very text it arrived in, not re-serialised; items that
+//! do not parse are not echoed (the runner would fail on them instead of
+//! showing the error).
+
+use crate::k8s::finding::Finding;
+use crate::k8s::resource::Item;
+use crate::yaml;
+use anyhow::{Result, bail};
+use serde_yaml_ng::{Mapping, Value};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use super::Outcome;
+
+/// The ResourceList apiVersion written when the input names none.
+const DEFAULT_API_VERSION: &str = "config.kubernetes.io/v1";
+
+const ORIGIN: &str = "stdin (ResourceList)";
+
+/// A ResourceList read from stdin. Its items are not parsed up front:
+/// [`ResourceList::for_each_item`] hands them over one at a time, so a
+/// caller can turn the ones it will not touch into text before the next
+/// is parsed.
+pub struct ResourceList<'a> {
+    api_version: String,
+    /// `functionConfig`, when present and not null.
+    pub function_config: Option<Value>,
+    items: Items<'a>,
+    /// Every item has been parsed once without error, so its text can be
+    /// echoed as it is.
+    items_valid: Cell<bool>,
+}
+
+enum Items<'a> {
+    /// Parsed with the whole document (JSON or flow-style input).
+    Parsed(Vec<Value>),
+    /// A block-style document: `items` parsed element by element.
+    Streamed(yaml::TopLevel<'a>),
+}
+
+/// What processing one ResourceList produced.
+#[derive(Default)]
+pub struct Processed {
+    /// The output items.
+    pub items: Vec<Item>,
+    /// The `results` entries.
+    pub results: Vec<Finding>,
+    /// A validator failed: echo the input items instead of `items`, exit 1.
+    pub failed: bool,
+    /// Lines for stderr (warnings, validation errors).
+    pub stderr: Vec<String>,
+}
+
+/// Reads the ResourceList in `input`, runs `process` on it and writes the
+/// output ResourceList. On any error, and when `process` reports a failed
+/// validation, the input items go back unchanged next to the results.
+pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Processed>) -> Outcome {
+    let rl = match read(input) {
+        Ok(rl) => rl,
+        Err(e) => {
+            let out = write_items(
+                DEFAULT_API_VERSION,
+                &[],
+                &[Finding::error(format!("{e:#}"))],
+            );
+            return Outcome::failed(e, out.unwrap_or_default());
+        }
+    };
+    match process(&rl) {
+        Ok(p) if !p.failed => match write_items(&rl.api_version, &p.items, &p.results) {
+            Ok(stdout) => Outcome {
+                stdout,
+                stderr: p.stderr,
+                ..Outcome::default()
+            },
+            Err(e) => Outcome::error(e),
+        },
+        Ok(p) => match rl.echo(&p.results) {
+            Ok(stdout) => Outcome {
+                stdout,
+                stderr: p.stderr,
+                code: 1,
+                ..Outcome::default()
+            },
+            Err(e) => Outcome::error(e),
+        },
+        Err(e) => {
+            let out = rl.echo(&[Finding::error(format!("{e:#}"))]);
+            Outcome::failed(e, out.unwrap_or_default())
+        }
+    }
+}
+
+/// Reads a ResourceList (or a `List`) from stdin text. Like kyaml, the
+/// apiVersion is not checked, only remembered to be echoed back.
+fn read(text: &str) -> Result<ResourceList<'_>> {
+    let (header, items) = match yaml::TopLevel::split(text) {
+        Some(top) => (top.without("items"), Some(top)),
+        None => (String::new(), None),
+    };
+    let source = if items.is_some() {
+        header.as_str()
+    } else {
+        text
+    };
+    let mut docs = yaml::load_stream(source, ORIGIN)?;
+    if docs.len() != 1 {
+        bail!(
+            "stdin: expected one ResourceList document, found {}",
+            docs.len()
+        );
+    }
+    let mut doc = docs.remove(0).value;
+    let kind = doc.get("kind").and_then(yaml::as_str).unwrap_or_default();
+    if kind != "ResourceList" && kind != "List" {
+        bail!("stdin: expected kind ResourceList, found {kind:?}");
+    }
+    let items = match items {
+        Some(top) => Items::Streamed(top),
+        // Moved out, not cloned: a ResourceList can be tens of megabytes.
+        None => match doc.as_mapping_mut().and_then(|m| m.remove("items")) {
+            None | Some(Value::Null) => Items::Parsed(Vec::new()),
+            Some(Value::Sequence(s)) => Items::Parsed(s),
+            Some(_) => bail!("stdin: ResourceList items must be a list"),
+        },
+    };
+    Ok(ResourceList {
+        api_version: doc
+            .get("apiVersion")
+            .and_then(yaml::as_str)
+            .unwrap_or(DEFAULT_API_VERSION)
+            .to_string(),
+        function_config: doc.get("functionConfig").filter(|v| !v.is_null()).cloned(),
+        items,
+        items_valid: Cell::new(false),
+    })
+}
+
+impl ResourceList<'_> {
+    /// Calls `f` with every item, in order. Items of a block-style input
+    /// are parsed here, one at a time.
+    pub fn for_each_item(&self, mut f: impl FnMut(Value) -> Result<()>) -> Result<()> {
+        match &self.items {
+            Items::Parsed(items) => items.iter().cloned().try_for_each(f),
+            Items::Streamed(top) => {
+                let mut parsed_all = true;
+                top.for_each_element("items", ORIGIN, |v| {
+                    f(v).inspect_err(|_| parsed_all = false)
+                })?;
+                self.items_valid.set(parsed_all);
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the items' text parses: known when processing read them
+    /// all, else found out now (an error before the items were read).
+    fn items_parse(&self, top: &yaml::TopLevel) -> bool {
+        self.items_valid.get() || top.for_each_element("items", ORIGIN, |_| Ok(())).is_ok()
+    }
+
+    /// The output ResourceList for a failure: the input items unchanged.
+    fn echo(&self, results: &[Finding]) -> Result<String> {
+        match &self.items {
+            Items::Parsed(items) => {
+                let items: Vec<Item> = items.iter().cloned().map(Item::Tree).collect();
+                write_items(&self.api_version, &items, results)
+            }
+            Items::Streamed(top) => {
+                let mut out = header(&self.api_version)?;
+                match top.entry_text("items").filter(|_| self.items_parse(top)) {
+                    Some(text) => {
+                        out.push_str(text);
+                        if !text.ends_with('\n') {
+                            out.push('\n');
+                        }
+                    }
+                    None => out.push_str("items: []\n"),
+                }
+                push_results(&mut out, results)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Where relative credential paths start in KRM mode: the package
+/// `kpt fn render` names in `internal.config.kubernetes.io/package-path`,
+/// when that lies inside the working directory (an annotation written into
+/// a spec must not widen what the function may read), else the working
+/// directory itself.
+pub fn package_root(function_config: &Value, cwd: &Path) -> PathBuf {
+    let annotated = function_config
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("internal.config.kubernetes.io/package-path"))
+        .and_then(yaml::as_str)
+        .map(|p| cwd.join(p));
+    match (
+        annotated.and_then(|p| p.canonicalize().ok()),
+        cwd.canonicalize().ok(),
+    ) {
+        (Some(pkg), Some(cwd)) if pkg.starts_with(&cwd) => pkg,
+        _ => cwd.to_path_buf(),
+    }
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+/// One `results` entry: message, severity, and where it points (the
+/// resource, the field in it, the file it came from).
+fn result_value(f: &Finding) -> Value {
+    let mut m = Mapping::new();
+    m.insert(s("message"), s(&f.full_message()));
+    m.insert(s("severity"), s(f.severity.as_str()));
+    if let Some(r) = &f.resource {
+        let mut rm = Mapping::new();
+        rm.insert(s("apiVersion"), s(&r.api_version));
+        rm.insert(s("kind"), s(&r.kind));
+        rm.insert(s("name"), s(&r.name));
+        if let Some(ns) = &r.namespace {
+            rm.insert(s("namespace"), s(ns));
+        }
+        m.insert(s("resourceRef"), Value::Mapping(rm));
+    }
+    for (key, value) in [("field", &f.field), ("file", &f.file)] {
+        if let Some(path) = value {
+            let mut fm = Mapping::new();
+            fm.insert(s("path"), s(path));
+            m.insert(s(key), Value::Mapping(fm));
+        }
+    }
+    Value::Mapping(m)
+}
+
+fn header(api_version: &str) -> Result<String> {
+    let mut head = Mapping::new();
+    head.insert(s("apiVersion"), s(api_version));
+    head.insert(s("kind"), s("ResourceList"));
+    yaml::to_string(&Value::Mapping(head))
+}
+
+fn push_results(out: &mut String, results: &[Finding]) -> Result<()> {
+    if !results.is_empty() {
+        let mut tail = Mapping::new();
+        tail.insert(
+            s("results"),
+            Value::Sequence(results.iter().map(result_value).collect()),
+        );
+        out.push_str(&yaml::to_string(&Value::Mapping(tail))?);
+    }
+    Ok(())
+}
+
+/// Writes the output ResourceList. Text items are placed as sequence
+/// entries directly: shifting a document body two columns right is exactly
+/// how the writer nests it under `- `.
+fn write_items(api_version: &str, items: &[Item], results: &[Finding]) -> Result<String> {
+    let mut out = header(api_version)?;
+    if items.is_empty() {
+        out.push_str("items: []\n");
+    } else {
+        out.push_str("items:\n");
+        for item in items {
+            push_entry(&mut out, &item.to_yaml()?);
+        }
+    }
+    push_results(&mut out, results)?;
+    Ok(out)
+}
+
+/// Appends a document body as a `- ` entry of a sequence at column 0.
+fn push_entry(out: &mut String, body: &str) {
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str("- ");
+        } else if line != "\n" {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+    }
+}

@@ -1,0 +1,87 @@
+//! The one directory walker: every place that lists files (render inputs,
+//! Argo CD spec discovery, the drift check) uses the same rules.
+//!
+//! * files with one of the given extensions, sorted by path;
+//! * dot-files and dot-directories (`.git`, `.sops.yaml`, the atomic
+//!   writer's temporary files) are never listed;
+//! * a path that is a file is returned as it is, whatever its extension.
+
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// Extensions of manifest files.
+pub const MANIFESTS: &[&str] = &["yaml", "yml", "json"];
+/// Extensions of YAML files.
+pub const YAML: &[&str] = &["yaml", "yml"];
+
+/// `path` itself when it is not a directory, else every file below it
+/// with one of `extensions`, sorted.
+pub fn files(path: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+        {
+            let p = entry?.path();
+            if is_hidden(&p) {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn is_hidden(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_rule_for_dot_entries_and_extensions() {
+        let d = std::env::temp_dir().join(format!("regcred-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for dir in ["a/b", ".git", "c"] {
+            std::fs::create_dir_all(d.join(dir)).unwrap();
+        }
+        for f in [
+            "a/b/x.yaml",
+            "a/y.json",
+            ".git/z.yaml",
+            ".sops.yaml",
+            "c/n.txt",
+            "c/m.yml",
+        ] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        let rel = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter()
+                .map(|p| p.strip_prefix(&d).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(
+            rel(files(&d, MANIFESTS).unwrap()),
+            ["a/b/x.yaml", "a/y.json", "c/m.yml"]
+        );
+        assert_eq!(rel(files(&d, YAML).unwrap()), ["a/b/x.yaml", "c/m.yml"]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

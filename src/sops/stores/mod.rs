@@ -1,0 +1,159 @@
+//! The five SOPS stores, one file each as in sops' own `stores/` package:
+//! reading a file into a tree plus its `sops` metadata, and writing a tree
+//! back (plaintext, or with metadata).
+//!
+//! YAML and JSON keep the metadata as a top-level `sops` key; dotenv
+//! flattens it into `sops_*` keys and INI into a `[sops]` section ([`flat`]
+//! does both); binary files are a JSON envelope `{"data": ..., "sops": ...}`.
+//! Layout follows sops' own writers (yaml.v3 with indent 4, tab-indented
+//! JSON) so files regcred writes look like the ones sops writes. The stores
+//! never import each other, except binary, which is a JSON file by design.
+
+mod binary;
+mod dotenv;
+mod flat;
+pub(crate) mod ini;
+mod json;
+mod yaml;
+
+use super::tree::Node;
+use crate::gocompat::strconv;
+use anyhow::{Result, bail};
+use serde_yaml_ng::Value;
+
+/// The store a file is read and written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Yaml,
+    Json,
+    Dotenv,
+    Ini,
+    Binary,
+}
+
+impl Format {
+    /// The store sops picks from a file name.
+    pub(crate) fn from_path(path: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            Format::Yaml
+        } else if lower.ends_with(".json") {
+            Format::Json
+        } else if lower.ends_with(".env") {
+            Format::Dotenv
+        } else if lower.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
+        }
+    }
+}
+
+/// A parsed file: its documents and, when encrypted, its metadata tree.
+pub(crate) struct Parsed {
+    pub(crate) format: Format,
+    pub(crate) docs: Vec<Node>,
+    pub(crate) metadata: Option<Node>,
+}
+
+/// Recognises a SOPS file by content; `None` means "not SOPS".
+pub(crate) fn detect(path: &str, text: &str) -> Option<Format> {
+    let lines = || text.lines().map(str::trim_end);
+    if lines().any(|l| l.starts_with("sops_mac=") || l.starts_with("sops_version=")) {
+        return Some(Format::Dotenv);
+    }
+    if lines().any(|l| l.trim() == "[sops]") {
+        return Some(Format::Ini);
+    }
+    let docs = crate::yaml::load_stream(text, path).ok()?;
+    let first = docs.first()?.value.as_mapping()?;
+    first.get("sops")?;
+    Some(match Format::from_path(path) {
+        f @ (Format::Yaml | Format::Json) => f,
+        _ if first.len() == 2 && first.contains_key("data") => Format::Binary,
+        _ if text.trim_start().starts_with('{') => Format::Json,
+        _ => Format::Yaml,
+    })
+}
+
+/// Reads `text` in `format`, splitting off the metadata if present.
+pub(crate) fn parse(format: Format, text: &str, origin: &str) -> Result<Parsed> {
+    let (docs, metadata) = match format {
+        Format::Yaml => split_metadata(yaml::parse(text, origin)?, origin)?,
+        Format::Json => split_metadata(json::parse(text, origin)?, origin)?,
+        Format::Binary => {
+            binary::parse(split_metadata(json::parse(text, origin)?, origin)?, origin)?
+        }
+        Format::Dotenv => dotenv::parse(text)?,
+        Format::Ini => ini::parse(text)?,
+    };
+    Ok(Parsed {
+        format,
+        docs,
+        metadata,
+    })
+}
+
+/// Takes the top-level `sops` key out of every document of a tree store;
+/// the first document's is the file's metadata.
+fn split_metadata(mut docs: Vec<Node>, origin: &str) -> Result<(Vec<Node>, Option<Node>)> {
+    if docs.is_empty() {
+        bail!("{origin}: empty document");
+    }
+    let mut metadata = None;
+    for (i, doc) in docs.iter_mut().enumerate() {
+        let Node::Map(items) = doc else {
+            bail!("{origin}: document {} is not a mapping", i + 1);
+        };
+        if let Some(pos) = items.iter().position(|(k, _)| k == "sops") {
+            let (_, md) = items.remove(pos);
+            if i == 0 {
+                metadata = Some(md);
+            }
+        }
+    }
+    Ok((docs, metadata))
+}
+
+/// Writes `docs` (plus `metadata` when given) in `format`.
+pub(crate) fn emit(format: Format, docs: &[Node], metadata: Option<&Node>) -> Result<Vec<u8>> {
+    let with_md = |doc: &Node| -> Node {
+        match (doc, metadata) {
+            (Node::Map(items), Some(md)) => {
+                let mut items = items.clone();
+                items.push(("sops".into(), md.clone()));
+                Node::Map(items)
+            }
+            _ => doc.clone(),
+        }
+    };
+    Ok(match format {
+        Format::Yaml => yaml::emit(&docs.iter().map(with_md).collect::<Vec<_>>()),
+        Format::Json => json::emit(&with_md(&docs[0])),
+        Format::Binary => match metadata {
+            Some(_) => json::emit(&with_md(&docs[0])),
+            None => binary::emit_plain(&docs[0])?,
+        },
+        Format::Dotenv => dotenv::emit(&docs[0], metadata),
+        Format::Ini => ini::emit(&docs[0], metadata),
+    })
+}
+
+/// Converts a decrypted tree to a YAML value, for key lookups.
+pub(crate) fn to_value(node: &Node) -> Value {
+    match node {
+        Node::Map(items) => Value::Mapping(
+            items
+                .iter()
+                .filter(|(_, v)| !matches!(v, Node::Comment(_)))
+                .map(|(k, v)| (Value::String(k.clone()), to_value(v)))
+                .collect(),
+        ),
+        Node::Seq(items) => Value::Sequence(items.iter().map(to_value).collect()),
+        Node::Str(s) | Node::Time(s) => Value::String(s.clone()),
+        Node::Int(i) => Value::Number((*i).into()),
+        Node::Float(f) => Value::String(strconv::format_f(*f)),
+        Node::Bool(b) => Value::Bool(*b),
+        Node::Null | Node::Comment(_) => Value::Null,
+    }
+}

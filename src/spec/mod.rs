@@ -1,0 +1,605 @@
+//! The `RegistryCredentials` spec: the contract users write.
+//!
+//! Parsed by hand from a YAML value rather than with `#[derive(Deserialize)]`
+//! for two reasons: every error must name the exact field path
+//! (`spec.registries[1].password.file`), and serde's messages quote the
+//! offending value (`invalid type: string "hunter2"`), which for a credential
+//! field would leak it.
+
+mod fields;
+mod selector;
+
+pub(crate) use selector::{LabelSelector, Pattern};
+
+use crate::k8s::names;
+use crate::k8s::workloads::ExtraKind;
+use crate::yaml::{self, scalar_string};
+use anyhow::{Result, bail};
+use fields::Fields;
+use serde_yaml_ng::{Mapping, Value};
+
+pub const API_VERSION: &str = "regcred.dev/v1alpha1";
+pub const KIND: &str = "RegistryCredentials";
+
+/// One `RegistryCredentials` document.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// `metadata.name`.
+    pub name: String,
+    /// Where the spec came from, for messages: a file path or `functionConfig`.
+    pub origin: String,
+    pub secret_name: String,
+    pub registries: Vec<Registry>,
+    pub namespaces: NamespaceTargets,
+    pub service_accounts: ServiceAccountTargets,
+    pub secret_labels: Vec<(String, String)>,
+    pub secret_annotations: Vec<(String, String)>,
+    pub service_account_annotations: Vec<(String, String)>,
+    /// `spec.decryption.ageKeyFile`: an extra age identity file, relative
+    /// to the spec's root.
+    pub age_key_file: Option<String>,
+    pub inject: Inject,
+    pub check: CheckConfig,
+}
+
+/// `spec.inject`: put the pull Secret into pod templates and custom
+/// resources too, not only ServiceAccounts.
+#[derive(Debug, Clone, Default)]
+pub struct Inject {
+    /// Pod templates whose images come from one of the spec's registries.
+    pub workloads: bool,
+    /// `imagePullSecrets`-like lists in other kinds (operators' CRs).
+    pub field_paths: Vec<FieldPath>,
+}
+
+/// A list of `{name: ...}` entries at `path` in objects of `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldPath {
+    pub kind: String,
+    pub api_version: Option<String>,
+    pub path: String,
+}
+
+/// `spec.check`: what `regcred check` (and the KRM validator) needs.
+#[derive(Debug, Clone, Default)]
+pub struct CheckConfig {
+    /// Also run the check when running as a KRM function.
+    pub enabled: bool,
+    /// Registries that need credentials besides the spec's own.
+    pub private_registries: Vec<String>,
+    /// Further kinds with a pod template, and where it is.
+    pub pod_spec_paths: Vec<ExtraKind>,
+}
+
+/// One entry of `spec.registries`.
+// A spec holds a handful of these; boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Registry {
+    /// Credentials for one server.
+    Server {
+        server: String,
+        username: Option<ValueSource>,
+        password: Option<ValueSource>,
+        email: Option<ValueSource>,
+        auth: Option<ValueSource>,
+        field: String,
+    },
+    /// Every entry of a docker `config.json` `auths` object.
+    DockerConfig { source: ValueSource, field: String },
+}
+
+/// Where a credential value comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueSource {
+    Literal {
+        value: String,
+        field: String,
+    },
+    Env {
+        name: String,
+        field: String,
+    },
+    File {
+        path: String,
+        key: Option<String>,
+        field: String,
+    },
+}
+
+impl ValueSource {
+    /// The spec field this source was written at, for messages.
+    pub fn field(&self) -> &str {
+        match self {
+            ValueSource::Literal { field, .. }
+            | ValueSource::Env { field, .. }
+            | ValueSource::File { field, .. } => field,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NamespaceTargets {
+    pub include: Vec<Pattern>,
+    /// True when the user wrote `include` (the default `["*"]` is implicit).
+    pub include_explicit: bool,
+    pub exclude: Vec<Pattern>,
+    pub names: Vec<String>,
+    pub selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceAccountTargets {
+    pub include: Vec<Pattern>,
+    pub exclude: Vec<Pattern>,
+    pub create_missing: bool,
+}
+
+impl Spec {
+    /// Every file path a credential source of this spec reads.
+    pub fn credential_files(&self) -> Vec<&str> {
+        fn file(s: &ValueSource) -> Option<&str> {
+            match s {
+                ValueSource::File { path, .. } => Some(path.as_str()),
+                _ => None,
+            }
+        }
+        self.registries
+            .iter()
+            .flat_map(|r| match r {
+                Registry::Server {
+                    username,
+                    password,
+                    email,
+                    auth,
+                    ..
+                } => [username, password, email, auth]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(file)
+                    .collect::<Vec<_>>(),
+                Registry::DockerConfig { source, .. } => file(source).into_iter().collect(),
+            })
+            .chain(self.age_key_file.as_deref())
+            .collect()
+    }
+}
+
+/// True when `doc` declares itself a `RegistryCredentials` of any version.
+pub fn is_spec(doc: &Value) -> bool {
+    doc.get("kind").and_then(yaml::as_str) == Some(KIND)
+}
+
+/// Parses and validates one spec document. `origin` names its source.
+pub fn parse(doc: &Value, origin: &str) -> Result<Spec> {
+    parse_inner(doc, origin).map_err(|e| e.context(format!("{origin}: invalid {KIND}")))
+}
+
+fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
+    let top = Fields::new(doc, "", &["apiVersion", "kind", "metadata", "spec"])?;
+    let api_version = top.string("apiVersion")?.unwrap_or_default();
+    let kind = top.string("kind")?.unwrap_or_default();
+    if kind != KIND || api_version != API_VERSION {
+        bail!("apiVersion/kind: expected {API_VERSION} {KIND}, found {api_version:?} {kind:?}");
+    }
+    let metadata = doc.get("metadata").and_then(Value::as_mapping);
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(yaml::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let Some(spec_value) = top.get("spec") else {
+        bail!("spec: required");
+    };
+    let spec = Fields::new(
+        spec_value,
+        "spec",
+        &[
+            "secretName",
+            "registries",
+            "namespaces",
+            "serviceAccounts",
+            "secret",
+            "serviceAccount",
+            "decryption",
+            "inject",
+            "check",
+        ],
+    )?;
+
+    let secret_name = match spec.string("secretName")? {
+        Some(s) => s,
+        None if !name.is_empty() => name.clone(),
+        None => bail!("spec.secretName: required when metadata.name is not set"),
+    };
+    names::check_subdomain(&secret_name, "spec.secretName")?;
+
+    let (secret_labels, secret_annotations) = parse_meta(spec.get("secret"), "spec.secret", true)?;
+    let (_, service_account_annotations) =
+        parse_meta(spec.get("serviceAccount"), "spec.serviceAccount", false)?;
+    let age_key_file = match spec.get("decryption") {
+        Some(d) => Fields::new(d, "spec.decryption", &["ageKeyFile"])?.string("ageKeyFile")?,
+        None => None,
+    };
+    let inject = parse_inject(spec.get("inject"))?;
+    let check = parse_check(spec.get("check"))?;
+    Ok(Spec {
+        inject,
+        check,
+        age_key_file,
+        name,
+        origin: origin.to_string(),
+        secret_name,
+        registries: parse_registries(&spec)?,
+        namespaces: parse_namespaces(spec.get("namespaces"))?,
+        service_accounts: parse_service_accounts(spec.get("serviceAccounts"))?,
+        secret_labels,
+        secret_annotations,
+        service_account_annotations,
+    })
+}
+
+fn parse_registries(spec: &Fields) -> Result<Vec<Registry>> {
+    let path = spec.path("registries");
+    let Some(seq) = spec.get("registries").and_then(Value::as_sequence) else {
+        bail!("{path}: required: a list of at least one registry");
+    };
+    if seq.is_empty() {
+        bail!("{path}: must list at least one registry");
+    }
+    let mut registries = Vec::new();
+    let mut servers: Vec<String> = Vec::new();
+    for (i, item) in seq.iter().enumerate() {
+        let field = format!("{path}[{i}]");
+        let reg = parse_registry(item, &field)?;
+        if let Registry::Server { server, .. } = &reg {
+            if servers.contains(server) {
+                bail!("{field}.server: duplicate server {server:?} in one Secret");
+            }
+            servers.push(server.clone());
+        }
+        registries.push(reg);
+    }
+    Ok(registries)
+}
+
+fn parse_registry(item: &Value, field: &str) -> Result<Registry> {
+    let f = Fields::new(
+        item,
+        field,
+        &[
+            "server",
+            "username",
+            "password",
+            "email",
+            "auth",
+            "dockerConfig",
+        ],
+    )?;
+    if let Some(dc) = f.get("dockerConfig") {
+        if let Some(other) = ["server", "username", "password", "email", "auth"]
+            .iter()
+            .find(|k| f.get(k).is_some())
+        {
+            bail!(
+                "{field}: dockerConfig cannot be combined with {other} (the config file carries every field)"
+            );
+        }
+        let source = parse_source(dc, &f.path("dockerConfig"))?;
+        if let ValueSource::File { key: Some(_), .. } = source {
+            bail!(
+                "{}.key: dockerConfig imports a whole config.json; it takes no key",
+                f.path("dockerConfig")
+            );
+        }
+        if !matches!(source, ValueSource::File { .. }) {
+            bail!(
+                "{}: must be a {{file: PATH}} source",
+                f.path("dockerConfig")
+            );
+        }
+        return Ok(Registry::DockerConfig {
+            source,
+            field: f.path("dockerConfig"),
+        });
+    }
+    let Some(server) = f.string("server")? else {
+        bail!("{}: required (or use dockerConfig)", f.path("server"));
+    };
+    names::check_server(&server, &f.path("server"))?;
+    let opt = |key: &str| {
+        f.get(key)
+            .map(|v| parse_source(v, &f.path(key)))
+            .transpose()
+    };
+    let (username, password, email, auth) = (
+        opt("username")?,
+        opt("password")?,
+        opt("email")?,
+        opt("auth")?,
+    );
+    if auth.is_none() && (username.is_none() || password.is_none()) {
+        bail!("{field}: username and password are required (or a precomputed auth)");
+    }
+    Ok(Registry::Server {
+        server,
+        username,
+        password,
+        email,
+        auth,
+        field: field.to_string(),
+    })
+}
+
+/// A credential value: a literal scalar, `{env: NAME}`, or `{file: PATH[, key: K]}`.
+pub fn parse_source(v: &Value, field: &str) -> Result<ValueSource> {
+    if let Some(value) = scalar_string(v) {
+        return Ok(ValueSource::Literal {
+            value,
+            field: field.to_string(),
+        });
+    }
+    let f = Fields::new(v, field, &["env", "file", "key"]).map_err(|e| {
+        e.context(format!(
+            "{field}: must be a string, {{env: NAME}} or {{file: PATH}}"
+        ))
+    })?;
+    match (f.string("env")?, f.string("file")?, f.string("key")?) {
+        (Some(name), None, None) if !name.is_empty() => Ok(ValueSource::Env {
+            name,
+            field: f.path("env"),
+        }),
+        (None, Some(path), key) if !path.is_empty() => {
+            if key.as_deref() == Some("") {
+                bail!("{}: must not be empty", f.path("key"));
+            }
+            Ok(ValueSource::File {
+                path,
+                key,
+                field: f.path("file"),
+            })
+        }
+        _ => bail!("{field}: exactly one of env or file (with an optional key) must be set"),
+    }
+}
+
+fn patterns(list: Vec<String>, field: &str) -> Result<Vec<Pattern>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| Pattern::new(p, &format!("{field}[{i}]")))
+        .collect()
+}
+
+fn parse_namespaces(v: Option<&Value>) -> Result<NamespaceTargets> {
+    let empty = Value::Mapping(Mapping::new());
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.namespaces",
+        &["include", "exclude", "names", "selector"],
+    )?;
+    let include = f.string_list("include")?;
+    let names = f.string_list("names")?.unwrap_or_default();
+    for (i, n) in names.iter().enumerate() {
+        names::check_label(n, &format!("spec.namespaces.names[{i}]"))?;
+    }
+    Ok(NamespaceTargets {
+        include_explicit: include.is_some(),
+        include: patterns(
+            include.unwrap_or_else(|| vec!["*".into()]),
+            &f.path("include"),
+        )?,
+        exclude: patterns(
+            f.string_list("exclude")?.unwrap_or_default(),
+            &f.path("exclude"),
+        )?,
+        names,
+        selector: f
+            .get("selector")
+            .map(|s| LabelSelector::parse(s, &f.path("selector")))
+            .transpose()?,
+    })
+}
+
+fn parse_service_accounts(v: Option<&Value>) -> Result<ServiceAccountTargets> {
+    let empty = Value::Mapping(Mapping::new());
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.serviceAccounts",
+        &["include", "exclude", "createMissing"],
+    )?;
+    let include = patterns(
+        f.string_list("include")?
+            .unwrap_or_else(|| vec!["default".into()]),
+        &f.path("include"),
+    )?;
+    for p in include.iter().filter(|p| p.is_literal()) {
+        names::check_subdomain(p.as_str(), &p.field)?;
+    }
+    Ok(ServiceAccountTargets {
+        include,
+        exclude: patterns(
+            f.string_list("exclude")?.unwrap_or_default(),
+            &f.path("exclude"),
+        )?,
+        create_missing: f.bool("createMissing", true)?,
+    })
+}
+
+fn dotted_path(s: &str, field: &str) -> Result<String> {
+    if s.is_empty() || s.split('.').any(str::is_empty) {
+        bail!("{field}: must be a dotted path like spec.imagePullSecrets");
+    }
+    Ok(s.to_string())
+}
+
+fn parse_inject(v: Option<&Value>) -> Result<Inject> {
+    let empty = Value::Mapping(Mapping::new());
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.inject",
+        &["workloads", "fieldPaths"],
+    )?;
+    let mut field_paths = Vec::new();
+    if let Some(list) = f.get("fieldPaths") {
+        let Some(seq) = list.as_sequence() else {
+            bail!("spec.inject.fieldPaths: must be a list");
+        };
+        for (i, item) in seq.iter().enumerate() {
+            let field = format!("spec.inject.fieldPaths[{i}]");
+            let e = Fields::new(item, &field, &["kind", "apiVersion", "path"])?;
+            let (Some(kind), Some(path)) = (e.string("kind")?, e.string("path")?) else {
+                bail!("{field}: kind and path are required");
+            };
+            field_paths.push(FieldPath {
+                kind,
+                api_version: e.string("apiVersion")?,
+                path: dotted_path(&path, &e.path("path"))?,
+            });
+        }
+    }
+    Ok(Inject {
+        workloads: f.bool("workloads", false)?,
+        field_paths,
+    })
+}
+
+fn parse_check(v: Option<&Value>) -> Result<CheckConfig> {
+    let empty = Value::Mapping(Mapping::new());
+    let f = Fields::new(
+        v.unwrap_or(&empty),
+        "spec.check",
+        &["enabled", "privateRegistries", "podSpecPaths"],
+    )?;
+    let private_registries = f.string_list("privateRegistries")?.unwrap_or_default();
+    for (i, r) in private_registries.iter().enumerate() {
+        names::check_server(r, &format!("spec.check.privateRegistries[{i}]"))?;
+    }
+    let mut pod_spec_paths = Vec::new();
+    if let Some(list) = f.get("podSpecPaths") {
+        let Some(seq) = list.as_sequence() else {
+            bail!("spec.check.podSpecPaths: must be a list");
+        };
+        for (i, item) in seq.iter().enumerate() {
+            let field = format!("spec.check.podSpecPaths[{i}]");
+            let e = Fields::new(item, &field, &["kind", "path"])?;
+            let (Some(kind), Some(path)) = (e.string("kind")?, e.string("path")?) else {
+                bail!("{field}: kind and path are required");
+            };
+            pod_spec_paths.push(ExtraKind {
+                kind,
+                path: dotted_path(&path, &e.path("path"))?,
+            });
+        }
+    }
+    Ok(CheckConfig {
+        enabled: f.bool("enabled", false)?,
+        private_registries,
+        pod_spec_paths,
+    })
+}
+
+type Meta = (Vec<(String, String)>, Vec<(String, String)>);
+
+/// `labels` and `annotations` of `spec.secret` / `spec.serviceAccount`.
+fn parse_meta(v: Option<&Value>, path: &str, labels_allowed: bool) -> Result<Meta> {
+    let empty = Value::Mapping(Mapping::new());
+    let allowed: &[&str] = if labels_allowed {
+        &["labels", "annotations"]
+    } else {
+        &["annotations"]
+    };
+    let f = Fields::new(v.unwrap_or(&empty), path, allowed)?;
+    let labels = f.string_map("labels")?;
+    if let Some((k, _)) = labels
+        .iter()
+        .find(|(k, _)| k == crate::k8s::meta::MANAGED_BY_LABEL)
+    {
+        bail!("{}.labels.{k}: reserved; regcred sets it", path);
+    }
+    Ok((labels, f.string_map("annotations")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Spec> {
+        let doc = yaml::load_stream(text, "t").unwrap().remove(0).value;
+        parse(&doc, "spec.yaml")
+    }
+
+    const HEAD: &str =
+        "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata: {name: regcred}\n";
+
+    fn err(body: &str) -> String {
+        format!("{:#}", load(&format!("{HEAD}{body}")).unwrap_err())
+    }
+
+    #[test]
+    fn minimal_spec_gets_defaults() {
+        let s = load(&format!(
+            "{HEAD}spec:\n  registries:\n  - {{server: r.io, username: u, password: {{env: P}}}}\n"
+        ))
+        .unwrap();
+        assert_eq!(s.secret_name, "regcred");
+        assert_eq!(s.namespaces.include[0].as_str(), "*");
+        assert_eq!(s.service_accounts.include[0].as_str(), "default");
+        assert!(s.service_accounts.create_missing);
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        let e = err("spec:\n  registries:\n  - {server: r.io, username: u, passwrod: x}\n");
+        assert!(
+            e.contains("spec.registries[0]: unknown field `passwrod`"),
+            "{e}"
+        );
+        let e = err(
+            "spec:\n  registries: [{server: r.io, username: u, password: x}]\n  namespace: {}\n",
+        );
+        assert!(e.contains("spec: unknown field `namespace`"), "{e}");
+    }
+
+    #[test]
+    fn validation_errors_name_the_field_and_hide_values() {
+        let e = err("spec:\n  registries:\n  - {server: r.io, username: u, password: [CANARY]}\n");
+        assert!(e.contains("spec.registries[0].password"), "{e}");
+        assert!(!e.contains("CANARY"), "{e}");
+        let e = err("spec:\n  registries: []\n");
+        assert!(e.contains("spec.registries: must list at least one"), "{e}");
+        let e = err("spec:\n  registries: [{server: 'a b', username: u, password: p}]\n");
+        assert!(e.contains("spec.registries[0].server"), "{e}");
+        let e = err(
+            "spec:\n  registries:\n  - {server: r.io, username: u, password: p}\n  - {server: r.io, username: u, password: p}\n",
+        );
+        assert!(
+            e.contains("spec.registries[1].server: duplicate server"),
+            "{e}"
+        );
+        let e = err(
+            "spec:\n  secretName: Bad_Name\n  registries: [{server: r.io, username: u, password: p}]\n",
+        );
+        assert!(e.contains("spec.secretName"), "{e}");
+        let e = err(
+            "spec:\n  registries: [{server: r.io, username: u, password: p}]\n  namespaces: {names: [Team_A]}\n",
+        );
+        assert!(e.contains("spec.namespaces.names[0]"), "{e}");
+        let e = err(
+            "spec:\n  registries: [{server: r.io, username: u, password: {env: A, file: b}}]\n",
+        );
+        assert!(
+            e.contains("spec.registries[0].password: exactly one of env or file"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_kind_is_rejected() {
+        let doc = yaml::load_stream("apiVersion: v1\nkind: ConfigMap\n", "t")
+            .unwrap()
+            .remove(0)
+            .value;
+        let e = format!("{:#}", parse(&doc, "x.yaml").unwrap_err());
+        assert!(e.contains("x.yaml") && e.contains("apiVersion/kind"), "{e}");
+    }
+}
