@@ -7,9 +7,7 @@
 //! must be nothing but Kubernetes objects, and they must pass
 //! `kubernetes-validate --strict` for the cluster version Argo announces.
 
-mod common;
-
-use common::{Out, TempDir, tool};
+use crate::common::{self, Out, TempDir, tool};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

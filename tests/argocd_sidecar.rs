@@ -2,9 +2,7 @@
 //! CD's real install.yaml (tests/data/argo-cd-install.yaml) with the real
 //! `kubectl kustomize`, and its plugin.yaml copy is the top-level one.
 
-mod common;
-
-use common::{TempDir, run, tool};
+use crate::common::{self, TempDir, run, tool};
 use serde_json::Value as Json;
 use std::path::Path;
 

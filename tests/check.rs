@@ -6,9 +6,7 @@
 //! gives a different answer, so a check that reported nothing (or
 //! everything) would fail.
 
-mod common;
-
-use common::{Out, TempDir, regcred, run, yaml12};
+use crate::common::{self, Out, TempDir, regcred, run, yaml12};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 

@@ -2,9 +2,7 @@
 //! `--version`, `--quiet`/`--verbose`, compact `warning: field: message`
 //! lines on stderr, and colour only on a terminal without `NO_COLOR`.
 
-mod common;
-
-use common::{Out, TempDir, regcred, run, tool};
+use crate::common::{self, Out, TempDir, regcred, run, tool};
 use std::path::Path;
 use std::process::Command;
 

@@ -3,9 +3,7 @@
 //! unified diff naming the files when not, with Secret data redacted so no
 //! credential (nor its base64) reaches the CI log.
 
-mod common;
-
-use common::{Out, TempDir, regcred, run};
+use crate::common::{self, Out, TempDir, regcred, run};
 use std::path::{Path, PathBuf};
 
 const OLD_PW: &str = "old-Pa55-6c1d0e";

@@ -2,9 +2,7 @@
 //! nothing on stdout (KRM: only a ResourceList carrying the error), and a
 //! canary credential appearing nowhere in stdout or stderr.
 
-mod common;
-
-use common::{TempDir, regcred, run};
+use crate::common::{self, TempDir, regcred, run};
 
 const CANARY: &str = "CANARY-7f3a91-s3cr3t";
 const CANARY_ENV: &str = "CANARY-env-55b2";

@@ -14,10 +14,10 @@
 //! file) must be a verbatim excerpt of that file, so the docs cannot drift
 //! from what the tool prints.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use crate::common;
 
 /// One script of one example and the file holding its expected stdout.
 struct Script {

@@ -4,21 +4,19 @@
 //! counts against what `regcred render` actually emits, injected
 //! workloads) and that no credential value ever appears.
 //!
-//! The goldens live in `tests/golden/explain-<example>.<txt|json|md>` and
+//! The goldens live in `tests/data/golden/explain-<example>.<txt|json|md>` and
 //! are compared byte for byte. After an intended change to the output,
 //! regenerate them and review the diff:
 //!
 //! ```sh
-//! REGCRED_BLESS=1 cargo test --test explain
-//! git diff tests/golden/
+//! REGCRED_BLESS=1 cargo test --test integration explain::
+//! git diff tests/data/golden/
 //! ```
 //!
 //! With `REGCRED_BLESS=1` the golden tests rewrite the files instead of
 //! comparing (the independent assertions still run).
 
-mod common;
-
-use common::{Out, TempDir, regcred, run, yaml12};
+use crate::common::{self, Out, TempDir, regcred, run, yaml12};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
@@ -87,7 +85,7 @@ fn credential_values(dir: &Path, spec: &str) -> Vec<String> {
 /// Compares `actual` with the golden file, or rewrites it when
 /// `REGCRED_BLESS=1`.
 fn golden(name: &str, actual: &str) {
-    let path = root().join("tests/golden").join(name);
+    let path = root().join("tests/data/golden").join(name);
     if std::env::var_os("REGCRED_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
@@ -96,14 +94,16 @@ fn golden(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "cannot read {}: {e} (create it with REGCRED_BLESS=1 cargo test --test explain)",
+            "cannot read {}: {e} (create it with REGCRED_BLESS=1 cargo test --test integration explain::)",
             path.display()
         )
     });
     common::assert_same_text(
         &expected,
         actual,
-        &format!("{name} (if the change is intended: REGCRED_BLESS=1 cargo test --test explain)"),
+        &format!(
+            "{name} (if the change is intended: REGCRED_BLESS=1 cargo test --test integration explain::)"
+        ),
     );
 }
 

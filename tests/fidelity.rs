@@ -6,9 +6,7 @@
 //! or patch comes out meaning exactly what it meant going in, to both
 //! readers, and the same input always gives the same bytes.
 
-mod common;
-
-use common::{Out, TempDir, json_diffs, resource_list, split_docs, yaml11, yaml12};
+use crate::common::{self, Out, TempDir, json_diffs, resource_list, split_docs, yaml11, yaml12};
 use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 

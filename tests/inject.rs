@@ -4,9 +4,7 @@
 //! case), through `regcred render` and through the real
 //! `kubectl kustomize --enable-alpha-plugins` (legacy exec plugin).
 
-mod common;
-
-use common::{Out, TempDir, regcred, run, tool, yaml12};
+use crate::common::{self, Out, TempDir, regcred, run, tool, yaml12};
 use serde_json::Value as Json;
 use std::path::Path;
 use std::process::Command;

