@@ -87,6 +87,34 @@ fn man_page_is_roff_from_the_clap_definitions() {
     assert!(out.stdout.contains("0.1.0"));
 }
 
+/// A file named like a subcommand does not turn the subcommand into a
+/// legacy plugin run: the subcommands come from the clap definition.
+#[test]
+fn subcommands_win_over_a_file_of_the_same_name() {
+    let t = TempDir::new("subcommand-file");
+    for name in ["man", "fn", "render", "help"] {
+        t.write(name, &common::spec("  registries: []\n"));
+    }
+    let out = run(regcred().current_dir(t.path()).arg("man"), "");
+    out.assert_ok();
+    assert!(out.stdout.contains(".TH regcred"), "not the man page");
+    let out = run(regcred().current_dir(t.path()).arg("help"), "");
+    out.assert_ok();
+    assert!(out.stdout.contains("Usage:"), "{}", out.stdout);
+    // A file that is not a subcommand still runs as the legacy plugin.
+    t.write("regcred-config.yaml", &common::spec("  registries: []\n"));
+    let out = run(
+        regcred().current_dir(t.path()).arg("regcred-config.yaml"),
+        "",
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("spec.registries"),
+        "expected the plugin's spec error: {}",
+        out.stderr
+    );
+}
+
 #[test]
 fn help_of_every_command_has_examples() {
     let cases: Vec<Vec<&str>> = vec![

@@ -986,3 +986,51 @@ sys.exit(os.WEXITSTATUS(status) if status is not None else 99)
         out.stdout
     );
 }
+
+/// A one-line dotenv file whose value holds `: ` is also a YAML mapping
+/// (`{"PASS=abc": "def"}`); the format decryption found (or the extension)
+/// decides how it is read, not a guess from its content.
+#[test]
+fn a_one_line_dotenv_file_is_read_as_dotenv_plain_encrypted_or_age() {
+    let dir = TempDir::new("dotenv-one-line");
+    let (key, public) = age_keygen(&dir, "key.txt");
+    let line = "PASS=abc: def\n";
+    dir.write("plain.env", line);
+    sops_encrypt(&dir, "sops.env", line, &["--age", &public]);
+    // Renamed: the sops dotenv store is recognised by content.
+    std::fs::rename(dir.path().join("enc-sops.env"), dir.path().join("sops-creds")).unwrap();
+    let age_plain = dir.write("age.env.plain", line);
+    ok(
+        run(
+            Command::new(tool("age"))
+                .args(["-r", &public, "-o"])
+                .arg(dir.path().join("age.env.age"))
+                .arg(&age_plain),
+            "",
+        ),
+        "age -e",
+    );
+    let spec = common::spec(&[
+        "  registries:",
+        "  - {server: a.io, username: u, password: {file: plain.env, key: PASS}}",
+        "  - {server: b.io, username: u, password: {file: sops-creds, key: PASS}}",
+        "  - {server: c.io, username: u, password: {file: age.env.age, key: PASS}}",
+        "  namespaces: {names: [team-a]}",
+        "",
+    ]
+    .join("\n"));
+    dir.write("regcred.yaml", &spec);
+    let out = run(
+        rc(dir.path())
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .current_dir(dir.path())
+            .args(["render", "-f", "regcred.yaml"]),
+        "",
+    );
+    let docs = common::yaml12(&ok(out, "render"));
+    let cfg: Json =
+        serde_json::from_str(&common::dockerconfig(common::of_kind(&docs, "Secret")[0])).unwrap();
+    for server in ["a.io", "b.io", "c.io"] {
+        assert_eq!(cfg["auths"][server]["password"], "abc: def", "{server}");
+    }
+}
