@@ -998,7 +998,11 @@ fn a_one_line_dotenv_file_is_read_as_dotenv_plain_encrypted_or_age() {
     dir.write("plain.env", line);
     sops_encrypt(&dir, "sops.env", line, &["--age", &public]);
     // Renamed: the sops dotenv store is recognised by content.
-    std::fs::rename(dir.path().join("enc-sops.env"), dir.path().join("sops-creds")).unwrap();
+    std::fs::rename(
+        dir.path().join("enc-sops.env"),
+        dir.path().join("sops-creds"),
+    )
+    .unwrap();
     let age_plain = dir.write("age.env.plain", line);
     ok(
         run(
@@ -1010,15 +1014,17 @@ fn a_one_line_dotenv_file_is_read_as_dotenv_plain_encrypted_or_age() {
         ),
         "age -e",
     );
-    let spec = common::spec(&[
-        "  registries:",
-        "  - {server: a.io, username: u, password: {file: plain.env, key: PASS}}",
-        "  - {server: b.io, username: u, password: {file: sops-creds, key: PASS}}",
-        "  - {server: c.io, username: u, password: {file: age.env.age, key: PASS}}",
-        "  namespaces: {names: [team-a]}",
-        "",
-    ]
-    .join("\n"));
+    let spec = common::spec(
+        &[
+            "  registries:",
+            "  - {server: a.io, username: u, password: {file: plain.env, key: PASS}}",
+            "  - {server: b.io, username: u, password: {file: sops-creds, key: PASS}}",
+            "  - {server: c.io, username: u, password: {file: age.env.age, key: PASS}}",
+            "  namespaces: {names: [team-a]}",
+            "",
+        ]
+        .join("\n"),
+    );
     dir.write("regcred.yaml", &spec);
     let out = run(
         rc(dir.path())

@@ -100,8 +100,13 @@ pub(super) enum Command {
     #[command(display_order = 5)]
     Decrypt {
         file: PathBuf,
-        /// Print only the value at this path, sops style: '["a"]["b"]'
-        #[arg(long, value_name = "PATH")]
+        // Help given as a string: in a doc comment, rustdoc reads the
+        // brackets as links.
+        #[arg(
+            long,
+            value_name = "PATH",
+            help = "Print only the value at this path, sops style: '[\"a\"][\"b\"]'"
+        )]
         extract: Option<String>,
         /// Write to OUT (mode 0600) instead of stdout
         #[arg(short = 'o', long, value_name = "OUT")]

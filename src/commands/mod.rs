@@ -1,5 +1,5 @@
 //! What each subcommand and run mode does, as functions that return an
-//! [`Outcome`] instead of printing: `render`, `check`, `explain`, the KRM
+//! [`Outcome`](crate::io::Outcome) instead of printing: `render`, `check`, `explain`, the KRM
 //! function, the legacy kustomize plugin, the Argo CD plugin steps and the
 //! SOPS tools. Loading specs and inputs, shared by the rendering commands,
 //! is in [`inputs`].

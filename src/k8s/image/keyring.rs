@@ -54,7 +54,7 @@ impl Keyring {
             .collect()
     }
 
-    /// Like [`Self::lookup`], as positions in the keys given to [`Self::new`],
+    /// Like `lookup`, as positions in the keys given to [`Self::new`],
     /// so a caller can tell which secret each credential came from.
     pub fn lookup_indices(&self, image: &ImageRef) -> Vec<usize> {
         self.lookup_name(&image.name())

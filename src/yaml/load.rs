@@ -1,0 +1,362 @@
+//! Reading YAML streams into `serde_yaml_ng::Value`s with `yaml-rust2`'s
+//! event parser, which reports each scalar's style (see the module doc of
+//! `yaml` for why).
+
+use super::emit::number_text;
+use super::{RAW_PLAIN_TAG, plain_is_safe};
+use anyhow::{Result, anyhow};
+use serde_yaml_ng::value::{Tag, TaggedValue};
+use serde_yaml_ng::{Mapping, Number, Value};
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// One YAML document read from a stream, with the line it started on.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub value: Value,
+    pub line: usize,
+}
+
+/// Reads every document of a YAML (or JSON) stream. `origin` names the
+/// input in error messages, which carry line and column but never content.
+pub fn load_stream(text: &str, origin: &str) -> Result<Vec<Document>> {
+    let mut loader = Loader {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+    };
+    loader
+        .documents()
+        .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))
+}
+
+/// A block-style mapping document cut into its top-level entries, so that a
+/// large entry (a ResourceList's `items`) can be parsed one element at a
+/// time instead of as one tree.
+pub struct TopLevel<'a> {
+    text: &'a str,
+    /// (key, byte range of the entry, first line number (0-based)).
+    entries: Vec<(String, std::ops::Range<usize>, usize)>,
+}
+
+impl<'a> TopLevel<'a> {
+    /// Splits `text` when it is one block mapping whose keys start lines at
+    /// column 0 (as kustomize and kpt write ResourceLists); `None` for
+    /// anything else (JSON, flow style, several documents).
+    pub fn split(text: &'a str) -> Option<Self> {
+        let mut starts: Vec<(String, usize, usize)> = Vec::new();
+        let mut offset = 0;
+        let mut seen_start = false;
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            let at = offset;
+            offset += line.len();
+            let l = line.trim_end_matches(['\n', '\r']);
+            if l.is_empty() || l.starts_with(['#', ' ']) || l == "-" || l.starts_with("- ") {
+                continue;
+            }
+            if l == "---" && starts.is_empty() && !seen_start {
+                seen_start = true;
+                continue;
+            }
+            let (key, rest) = l.split_once(':')?;
+            let key_ok =
+                !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !key_ok || !(rest.is_empty() || rest.starts_with(' ')) {
+                return None;
+            }
+            starts.push((key.to_string(), at, n));
+        }
+        let mut entries = Vec::new();
+        for (i, (key, start, line)) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).map_or(text.len(), |s| s.1);
+            entries.push((key.clone(), *start..end, *line));
+        }
+        Some(TopLevel { text, entries })
+    }
+
+    /// The document without entry `key`, whose lines are blanked so that
+    /// error positions still match the original text.
+    pub fn without(&self, key: &str) -> String {
+        let mut out = String::with_capacity(self.text.len().min(1 << 16));
+        let mut last = 0;
+        for (k, range, _) in &self.entries {
+            if k == key {
+                out.push_str(&self.text[last..range.start]);
+                out.extend(std::iter::repeat_n(
+                    '\n',
+                    self.text[range.clone()].matches('\n').count(),
+                ));
+                last = range.end;
+            }
+        }
+        out.push_str(&self.text[last..]);
+        out
+    }
+
+    /// The text of entry `key` (from its key line to the next entry), as
+    /// it was read.
+    pub fn entry_text(&self, key: &str) -> Option<&'a str> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, range, _)| &self.text[range.clone()])
+    }
+
+    /// Calls `f` with each element of the sequence under `key`, parsed one
+    /// at a time. Returns false when there is no such entry.
+    pub fn for_each_element(
+        &self,
+        key: &str,
+        origin: &str,
+        mut f: impl FnMut(Value) -> Result<()>,
+    ) -> Result<bool> {
+        let Some((_, range, line)) = self.entries.iter().find(|(k, _, _)| k == key) else {
+            return Ok(false);
+        };
+        // Leading newlines keep line numbers in errors those of the whole text.
+        let padded = format!("{}{}", "\n".repeat(*line), &self.text[range.clone()]);
+        let mut loader = Loader {
+            parser: Parser::new_from_str(&padded),
+            anchors: HashMap::new(),
+        };
+        let invalid = |e: PosError| anyhow!("{origin}: invalid YAML: {e}");
+        loop {
+            let (event, mark) = loader.next().map_err(invalid)?;
+            match event {
+                Event::StreamStart | Event::DocumentStart | Event::MappingStart(..) => {}
+                Event::Scalar(ref k, ..) if k == key => break,
+                _ => return Err(invalid(pos_err(mark, "unexpected YAML event"))),
+            }
+        }
+        let (event, mark) = loader.next().map_err(invalid)?;
+        match event {
+            Event::SequenceStart(..) => loop {
+                let (event, mark) = loader.next().map_err(invalid)?;
+                if event == Event::SequenceEnd {
+                    return Ok(true);
+                }
+                f(loader.node(event, mark).map_err(invalid)?)?;
+            },
+            Event::Scalar(ref v, TScalarStyle::Plain, _, None)
+                if v.is_empty() || v == "~" || v == "null" =>
+            {
+                Ok(true)
+            }
+            _ => Err(anyhow!(
+                "{origin}: line {}: {key} must be a list",
+                mark.line()
+            )),
+        }
+    }
+}
+
+/// Parse error with a position; never quotes the offending input.
+#[derive(Debug)]
+struct PosError {
+    line: usize,
+    col: usize,
+    msg: String,
+}
+
+impl std::fmt::Display for PosError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.col, self.msg)
+    }
+}
+
+fn pos_err(mark: Marker, msg: impl Into<String>) -> PosError {
+    PosError {
+        line: mark.line(),
+        col: mark.col() + 1,
+        msg: msg.into(),
+    }
+}
+
+struct Loader<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    anchors: HashMap<usize, Value>,
+}
+
+impl Loader<'_> {
+    fn next(&mut self) -> Result<(Event, Marker), PosError> {
+        self.parser
+            .next_token()
+            .map_err(|e| pos_err(*e.marker(), e.info().to_string()))
+    }
+
+    fn documents(&mut self) -> Result<Vec<Document>, PosError> {
+        let mut docs = Vec::new();
+        loop {
+            let (event, mark) = self.next()?;
+            match event {
+                Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
+                Event::StreamEnd => return Ok(docs),
+                Event::DocumentStart => {
+                    self.anchors.clear();
+                    let (event, mark) = self.next()?;
+                    let value = self.node(event, mark)?;
+                    docs.push(Document {
+                        value,
+                        line: mark.line(),
+                    });
+                }
+                _ => return Err(pos_err(mark, "unexpected event outside a document")),
+            }
+        }
+    }
+
+    fn node(&mut self, event: Event, mark: Marker) -> Result<Value, PosError> {
+        let (value, anchor) = match event {
+            Event::Alias(id) => {
+                let v = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| pos_err(mark, "alias to an unknown anchor"))?;
+                return Ok(v);
+            }
+            Event::Scalar(text, style, anchor, tag) => (scalar(text, style, tag, mark)?, anchor),
+            Event::SequenceStart(anchor, tag) => {
+                let mut seq = Vec::new();
+                loop {
+                    let (event, mark) = self.next()?;
+                    if event == Event::SequenceEnd {
+                        break;
+                    }
+                    seq.push(self.node(event, mark)?);
+                }
+                (with_tag(Value::Sequence(seq), tag, "seq"), anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                let mut map = Mapping::new();
+                loop {
+                    let (event, key_mark) = self.next()?;
+                    if event == Event::MappingEnd {
+                        break;
+                    }
+                    let key = self.node(event, key_mark)?;
+                    let (event, mark) = self.next()?;
+                    let value = self.node(event, mark)?;
+                    if map.contains_key(&key) {
+                        return Err(pos_err(key_mark, "duplicate mapping key"));
+                    }
+                    map.insert(key, value);
+                }
+                (with_tag(Value::Mapping(map), tag, "map"), anchor)
+            }
+            _ => return Err(pos_err(mark, "unexpected YAML event")),
+        };
+        if anchor > 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        Ok(value)
+    }
+}
+
+const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// Keeps a non-core tag on a collection; core tags (`!!map`, `!!seq`) add nothing.
+fn with_tag(value: Value, tag: Option<yaml_rust2::parser::Tag>, core: &str) -> Value {
+    match tag {
+        Some(t) if !(t.handle == CORE_TAG_PREFIX && t.suffix == core) => {
+            Value::Tagged(Box::new(TaggedValue {
+                tag: Tag::new(format!("{}{}", t.handle, t.suffix)),
+                value,
+            }))
+        }
+        _ => value,
+    }
+}
+
+fn scalar(
+    text: String,
+    style: TScalarStyle,
+    tag: Option<yaml_rust2::parser::Tag>,
+    mark: Marker,
+) -> Result<Value, PosError> {
+    if let Some(t) = tag {
+        if t.handle == CORE_TAG_PREFIX {
+            return match t.suffix.as_str() {
+                "str" | "binary" | "timestamp" => Ok(Value::String(text)),
+                "null" => Ok(Value::Null),
+                "float" => resolve_plain(text.clone())
+                    .and_then(|v| v.as_f64())
+                    .map(|f| Value::Number(Number::from(f)))
+                    .ok_or_else(|| pos_err(mark, "value is not a valid !!float")),
+                "bool" | "int" => resolve_plain(text.clone())
+                    .filter(|v| !matches!(v, Value::String(_) | Value::Tagged(_)))
+                    .ok_or_else(|| pos_err(mark, format!("value is not a valid !!{}", t.suffix))),
+                other => Err(pos_err(mark, format!("unsupported tag !!{other}"))),
+            };
+        }
+        return Ok(Value::Tagged(Box::new(TaggedValue {
+            tag: Tag::new(format!("{}{}", t.handle, t.suffix)),
+            value: Value::String(text),
+        })));
+    }
+    if style != TScalarStyle::Plain {
+        return Ok(Value::String(text));
+    }
+    Ok(resolve_plain(text.clone()).unwrap_or_else(|| raw_plain(text)))
+}
+
+fn raw_plain(text: String) -> Value {
+    Value::Tagged(Box::new(TaggedValue {
+        tag: Tag::new(RAW_PLAIN_TAG),
+        value: Value::String(text),
+    }))
+}
+
+/// Resolves a plain scalar to the value YAML 1.1 and 1.2 readers agree on,
+/// or `None` when they disagree (or it is a form we do not normalise).
+fn resolve_plain(text: String) -> Option<Value> {
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    // Numbers are typed only in their canonical spelling, so `1.50`, `+12`
+    // or `-0` (a password, a version) are written back exactly as read.
+    if is_decimal_int(&text) && !text.starts_with('+') && text != "-0" {
+        let n = text.strip_prefix('+').unwrap_or(&text);
+        if let Ok(i) = n.parse::<i64>() {
+            return Some(Value::Number(Number::from(i)));
+        }
+        if let Ok(u) = n.parse::<u64>() {
+            return Some(Value::Number(Number::from(u)));
+        }
+        return None;
+    }
+    if is_simple_float(&text) {
+        let f = text.parse::<f64>().ok()?;
+        return (number_text(&Number::from(f)) == text).then(|| Value::Number(Number::from(f)));
+    }
+    if plain_is_safe(&text) {
+        return Some(Value::String(text));
+    }
+    None
+}
+
+fn is_decimal_int(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+}
+
+/// `1.5`, `-0.25`, `3.0e8`: a dot with digits on both sides, optional exponent.
+fn is_simple_float(s: &str) -> bool {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (body, None),
+    };
+    let Some((int, frac)) = mantissa.split_once('.') else {
+        return false;
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    // YAML 1.1 needs a sign in the exponent (`1.0e+3`); `1.0e3` is a string there.
+    let exp_ok = exponent.is_none_or(|e| e.starts_with(['-', '+']) && digits(&e[1..]));
+    digits(int) && (int == "0" || !int.starts_with('0')) && digits(frac) && exp_ok
+}
