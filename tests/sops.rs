@@ -365,6 +365,21 @@ fn fixtures_from_sops_3_7_to_3_10_decrypt_to_their_expected_values() {
     assert_eq!(checked, 8, "every fixture with expected values was checked");
 }
 
+/// Renders `spec` in `dir` with the identity `key`; the decoded
+/// `.dockerconfigjson` of the one Secret.
+fn render_auths(dir: &TempDir, key: &Path, spec: &str) -> Json {
+    dir.write("regcred.yaml", spec);
+    let out = run(
+        rc(dir.path())
+            .env("SOPS_AGE_KEY_FILE", key)
+            .current_dir(dir.path())
+            .args(["render", "-f", "regcred.yaml"]),
+        "",
+    );
+    let docs = common::yaml12(&ok(out, "render"));
+    serde_json::from_str(&common::dockerconfig(common::of_kind(&docs, "Secret")[0])).unwrap()
+}
+
 #[test]
 fn render_reads_encrypted_credentials_by_content_in_every_format() {
     let dir = TempDir::new("render-enc");
@@ -402,17 +417,7 @@ fn render_reads_encrypted_credentials_by_content_in_every_format() {
         "",
     ]
     .join("\n"));
-    dir.write("regcred.yaml", &spec);
-    let out = run(
-        rc(dir.path())
-            .env("SOPS_AGE_KEY_FILE", &key)
-            .current_dir(dir.path())
-            .args(["render", "-f", "regcred.yaml"]),
-        "",
-    );
-    let docs = common::yaml12(&ok(out, "render"));
-    let cfg: Json =
-        serde_json::from_str(&common::dockerconfig(common::of_kind(&docs, "Secret")[0])).unwrap();
+    let cfg = render_auths(&dir, &key, &spec);
     let pw = |s: &str| cfg["auths"][s]["password"].as_str().unwrap().to_string();
     assert_eq!(cfg["auths"]["a.io"]["username"], "robot");
     for s in ["a.io", "b.io", "c.io", "d.io"] {
@@ -1025,17 +1030,7 @@ fn a_one_line_dotenv_file_is_read_as_dotenv_plain_encrypted_or_age() {
         ]
         .join("\n"),
     );
-    dir.write("regcred.yaml", &spec);
-    let out = run(
-        rc(dir.path())
-            .env("SOPS_AGE_KEY_FILE", &key)
-            .current_dir(dir.path())
-            .args(["render", "-f", "regcred.yaml"]),
-        "",
-    );
-    let docs = common::yaml12(&ok(out, "render"));
-    let cfg: Json =
-        serde_json::from_str(&common::dockerconfig(common::of_kind(&docs, "Secret")[0])).unwrap();
+    let cfg = render_auths(&dir, &key, &spec);
     for server in ["a.io", "b.io", "c.io"] {
         assert_eq!(cfg["auths"][server]["password"], "abc: def", "{server}");
     }

@@ -19,7 +19,8 @@ pub fn read_text(path: &Path) -> Result<String> {
 }
 
 /// Writes via a temporary file in the same directory and a rename, so a
-/// failure leaves no partial file and a reader never sees half of one.
+/// failure leaves no partial file and a reader never sees half of one. The
+/// rename replaces a symlink at `path` itself, never the file it points to.
 /// `mode` sets the permissions of a new file (0600 for secrets).
 pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -31,8 +32,11 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: Option<u32>) -> Result<()> {
         ".{}.regcred-tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
     ));
+    // Unlinking never follows a link, and `create_new` (O_EXCL) refuses
+    // one: the temporary file cannot be a symlink planted to redirect the write.
+    let _ = std::fs::remove_file(&tmp);
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    opts.write(true).create_new(true);
     if let Some(m) = mode {
         opts.mode(m);
     }
@@ -102,5 +106,25 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_links_instead_of_following_them() {
+        let d = TempDir::new("regcred-files-test").unwrap();
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let out = d.path().join("out.yaml");
+        std::os::unix::fs::symlink(&victim, &out).unwrap();
+        // A link planted where the temporary file goes is removed, not followed.
+        std::os::unix::fs::symlink(&victim, d.path().join(".out.yaml.regcred-tmp")).unwrap();
+        write_atomic(&out, b"new", Some(0o600)).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert!(!out.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "new");
     }
 }
