@@ -4,6 +4,7 @@
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, Output};
 use crate::io::{documents, files, walk};
+use crate::k8s::names;
 use crate::k8s::resource::Item;
 use crate::spec;
 use crate::yaml;
@@ -81,6 +82,9 @@ pub fn load_and_render(
     opts: &RenderOptions,
     read_stdin: impl Fn() -> Result<String>,
 ) -> Result<Rendered> {
+    if let Some(ns) = &opts.default_namespace {
+        names::check_label(ns, "default namespace (-n, ARGOCD_APP_NAMESPACE)")?;
+    }
     let mut jobs = Vec::new();
     for path in &opts.specs {
         jobs.extend(load_spec_file(path, None, &opts.sources)?);

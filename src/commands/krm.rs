@@ -9,6 +9,7 @@ use crate::engine::{self, Job, check};
 use crate::io::Outcome;
 use crate::io::resourcelist::{self, Processed, ResourceList};
 use crate::k8s::resource::Item;
+use crate::k8s::{meta, names};
 use crate::spec;
 use anyhow::{Result, anyhow};
 use serde_yaml_ng::Value;
@@ -36,6 +37,10 @@ fn process(rl: &ResourceList, cwd: &Path) -> Result<Processed> {
     let jobs = vec![Job { spec, resolver }];
     let mut items = Vec::new();
     rl.for_each_item(|v| {
+        names::check_object(&v).map_err(|e| {
+            let at = meta::annotated_path(&v).unwrap_or_else(|| format!("item {}", items.len()));
+            e.context(at)
+        })?;
         let keep = engine::needs_tree(&v, &jobs);
         items.push(Item::new(v, keep)?);
         Ok(())

@@ -8,6 +8,11 @@ use anyhow::Result;
 
 /// Renders, then prints the stream, writes `-o DIR`, or compares with `--check DIR`.
 pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
+    if let Some(dir) = &opts.output_dir {
+        if let Err(e) = output_dir::check_separate(dir, &opts.inputs) {
+            return Outcome::error(e);
+        }
+    }
     let out = match load_and_render(opts, read_stdin) {
         Ok(r) => r.output,
         Err(e) => return Outcome::error(e),

@@ -6,7 +6,8 @@
 //! that resolve outside the root are refused unless the user opted in
 //! (`--allow-path-outside-root`).
 
-use anyhow::{Context, Result, bail};
+use super::files;
+use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Component, Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -64,15 +65,44 @@ impl Root {
         Ok(real)
     }
 
-    /// Reads a file [`Root::confine`] returned; `path` is how the spec wrote it.
+    /// Reads a file [`Root::confine`] returned; `path` is how the spec
+    /// wrote it. The path was checked before the open, so the file that was
+    /// actually opened is checked again: a directory swapped for a symlink
+    /// in between cannot smuggle an outside file in. Only a regular file of
+    /// at most [`files::MAX_SECRET_FILE`] bytes is read.
     pub fn read_confined(
         &self,
         real: &Path,
         path: &str,
         field: &str,
     ) -> Result<Zeroizing<Vec<u8>>> {
-        let bytes = std::fs::read(real).with_context(|| format!("{field}: cannot read {path}"))?;
-        Ok(Zeroizing::new(bytes))
+        let cannot = |e: std::io::Error| anyhow!("{field}: cannot read {path}: {}", describe(&e));
+        let file = files::open_regular(real).map_err(cannot)?;
+        if !self.allow_outside {
+            let opened = opened_path(&file).map_err(cannot)?;
+            if !opened.starts_with(&self.dir) {
+                bail!(
+                    "{field}: {path} resolves (through a symlink) outside the credentials root {}",
+                    self.dir.display()
+                );
+            }
+        }
+        files::read_capped(file, files::MAX_SECRET_FILE).map_err(cannot)
+    }
+}
+
+/// Where an open file really is: the kernel's answer for the descriptor,
+/// not the name it was opened by.
+fn opened_path(file: &std::fs::File) -> std::io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
+
+/// An I/O error in words, without the OS error code.
+fn describe(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => "it is a symlink (resolved differently when opened)".into(),
+        _ => e.to_string(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Manifest documents in and out: a YAML stream of Kubernetes resources
 //! read from an input, and items written back as a stream.
 
+use crate::k8s::names;
 use crate::k8s::resource::Item;
 use crate::yaml;
 use anyhow::{Result, bail};
@@ -9,7 +10,8 @@ use serde_yaml_ng::Value;
 /// Non-empty documents of a YAML stream, each a Kubernetes resource.
 /// Anything else (a credentials file, a SOPS file) is refused rather than
 /// passed through to the output: a credential must never be mistaken for
-/// a manifest and printed.
+/// a manifest and printed. So is an object whose namespace or name the API
+/// server would reject (or that would lead a `-o DIR` path elsewhere).
 pub fn resources(text: &str, origin: &str) -> Result<Vec<Value>> {
     let docs = yaml::load_stream(text, origin)?;
     let mut items = Vec::new();
@@ -31,6 +33,7 @@ pub fn resources(text: &str, origin: &str) -> Result<Vec<Value>> {
                 "{origin}: line {line}: not a Kubernetes resource (no apiVersion and kind); keep credential files out of the inputs or reference them from the spec"
             );
         }
+        names::check_object(&d.value).map_err(|e| e.context(format!("{origin}: line {line}")))?;
         items.push(d.value);
     }
     Ok(items)

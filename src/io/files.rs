@@ -7,10 +7,51 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-/// Reads a whole file the user named; the buffer zeroizes on drop, since
-/// it may hold key material.
+/// Largest secret file read (a credential, an identity): a Kubernetes
+/// Secret cannot exceed 1 MiB, so nothing larger can be one.
+pub const MAX_SECRET_FILE: u64 = 1 << 20;
+
+/// Reads a whole secret file the user named (an identity, a file to
+/// encrypt or decrypt): a regular file of at most [`MAX_SECRET_FILE`]
+/// bytes. The buffer zeroizes on drop, since it may hold key material.
 pub fn read(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path).map(Zeroizing::new)
+    read_capped(open_regular(path)?, MAX_SECRET_FILE)
+}
+
+/// Opens a regular file for reading. A FIFO or device would block or never
+/// end, so the open does not wait (`O_NONBLOCK`) and anything but a regular
+/// file is refused; a symlink as the last component is refused too
+/// (`O_NOFOLLOW`: callers resolve links themselves, before they check them).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads at most `cap` bytes; more is an error, not a huge allocation.
+pub fn read_capped(file: std::fs::File, cap: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let mut buf = Zeroizing::new(Vec::new());
+    file.take(cap + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} KiB (a Kubernetes Secret cannot exceed 1 MiB)",
+                cap / 1024
+            ),
+        ));
+    }
+    Ok(buf)
 }
 
 /// Reads a whole text file, naming it in the error.

@@ -5,7 +5,9 @@
 //! labels. Checking them here turns an apply-time API error into a
 //! render-time message that names the spec field.
 
+use super::meta::{self, CoreKind};
 use anyhow::{Result, bail};
+use serde_yaml_ng::Value;
 
 fn is_label(s: &str) -> bool {
     let b = s.as_bytes();
@@ -49,6 +51,49 @@ pub fn check_server(s: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// A name the API server accepts for any object (apimachinery's
+/// `ValidatePathSegmentName`): not `.` or `..`, no `/` or `%`. Names become
+/// path components of `-o DIR` files, so this is also what keeps them there.
+pub fn is_path_segment(s: &str) -> bool {
+    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '%', '\0'])
+}
+
+/// A kind as Go type names spell it: ASCII letters and digits.
+fn is_kind(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Checks the identity of an input object before regcred targets, patches
+/// or writes it: its kind, `metadata.namespace` (a DNS-1123 label) and
+/// `metadata.name` (a path segment; a DNS-1123 label for a Namespace, a
+/// subdomain for a Secret or ServiceAccount). The error names the object.
+pub fn check_object(obj: &Value) -> Result<()> {
+    let kind = meta::kind(obj).unwrap_or_default();
+    let name = meta::name(obj);
+    let what = format!("{kind} {}", name.unwrap_or("(no name)"));
+    if !is_kind(kind) {
+        bail!("{what}: kind {kind:?} is not a valid kind (letters and digits only)");
+    }
+    if let Some(ns) = meta::namespace(obj) {
+        check_label(ns, &format!("{what}: metadata.namespace"))?;
+    }
+    let Some(name) = name else {
+        return Ok(());
+    };
+    let field = format!("{what}: metadata.name");
+    if meta::is(obj, CoreKind::Namespace) {
+        check_label(name, &field)
+    } else if meta::is(obj, CoreKind::Secret) || meta::is(obj, CoreKind::ServiceAccount) {
+        check_subdomain(name, &field)
+    } else if !is_path_segment(name) {
+        bail!(
+            "{field}: {name:?} is not a valid name (it may not be '.' or '..' or contain '/' or '%')"
+        )
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +119,32 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.starts_with("spec.registries[0].server"), "{e}");
+        }
+    }
+
+    #[test]
+    fn objects_with_names_that_would_leave_a_directory_are_rejected() {
+        let obj = |ns: &str, kind: &str, name: &str| {
+            crate::yaml::load_stream(
+                &format!("apiVersion: v1\nkind: {kind}\nmetadata: {{name: '{name}', namespace: '{ns}'}}\n"),
+                "t",
+            )
+            .unwrap()
+            .remove(0)
+            .value
+        };
+        assert!(check_object(&obj("shop", "ConfigMap", "system:settings")).is_ok());
+        for (ns, kind, name) in [
+            ("../../escaped", "ConfigMap", "x"),
+            ("/abs", "ConfigMap", "x"),
+            ("Bad_NS", "ConfigMap", "x"),
+            ("shop", "ConfigMap", "../x"),
+            ("shop", "ConfigMap", ".."),
+            ("shop", "Secret", "Upper"),
+            ("shop", "Con/figMap", "x"),
+        ] {
+            let e = check_object(&obj(ns, kind, name)).unwrap_err().to_string();
+            assert!(e.contains("is not a valid"), "{ns} {kind} {name}: {e}");
         }
     }
 }

@@ -21,10 +21,7 @@ pub struct Document {
 /// Reads every document of a YAML (or JSON) stream. `origin` names the
 /// input in error messages, which carry line and column but never content.
 pub fn load_stream(text: &str, origin: &str) -> Result<Vec<Document>> {
-    let mut loader = Loader {
-        parser: Parser::new_from_str(text),
-        anchors: HashMap::new(),
-    };
+    let mut loader = Loader::new(text);
     loader
         .documents()
         .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))
@@ -115,10 +112,7 @@ impl<'a> TopLevel<'a> {
         };
         // Leading newlines keep line numbers in errors those of the whole text.
         let padded = format!("{}{}", "\n".repeat(*line), &self.text[range.clone()]);
-        let mut loader = Loader {
-            parser: Parser::new_from_str(&padded),
-            anchors: HashMap::new(),
-        };
+        let mut loader = Loader::new(&padded);
         let invalid = |e: PosError| anyhow!("{origin}: invalid YAML: {e}");
         loop {
             let (event, mark) = loader.next().map_err(invalid)?;
@@ -172,9 +166,47 @@ fn pos_err(mark: Marker, msg: impl Into<String>) -> PosError {
     }
 }
 
+/// Deepest nesting of collections accepted. Kubernetes objects nest a few
+/// dozen levels; the limit keeps a hostile file from exhausting the stack.
+pub const MAX_DEPTH: usize = 256;
+
+/// Nodes that aliases may add to a document beyond this floor, plus ten
+/// times the nodes written out in it: an anchor reused for a repeated block
+/// fits, an alias bomb (anchors of aliases of anchors) does not.
+pub const ALIAS_FLOOR: usize = 10_000;
+const ALIAS_RATIO: usize = 10;
+
 struct Loader<'a> {
     parser: Parser<std::str::Chars<'a>>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their size in nodes.
+    anchors: HashMap<usize, (Value, usize)>,
+    depth: usize,
+    /// Nodes written out in the current document.
+    written: usize,
+    /// Nodes aliases added to the current document.
+    expanded: usize,
+}
+
+impl<'a> Loader<'a> {
+    fn new(text: &'a str) -> Self {
+        Loader {
+            parser: Parser::new_from_str(text),
+            anchors: HashMap::new(),
+            depth: 0,
+            written: 0,
+            expanded: 0,
+        }
+    }
+}
+
+/// Nodes in a value (a scalar is one).
+fn size(v: &Value) -> usize {
+    1 + match v {
+        Value::Sequence(s) => s.iter().map(size).sum(),
+        Value::Mapping(m) => m.iter().map(|(k, v)| size(k) + size(v)).sum(),
+        Value::Tagged(t) => size(&t.value),
+        _ => 0,
+    }
 }
 
 impl Loader<'_> {
@@ -193,6 +225,8 @@ impl Loader<'_> {
                 Event::StreamEnd => return Ok(docs),
                 Event::DocumentStart => {
                     self.anchors.clear();
+                    self.written = 0;
+                    self.expanded = 0;
                     let (event, mark) = self.next()?;
                     let value = self.node(event, mark)?;
                     docs.push(Document {
@@ -206,14 +240,40 @@ impl Loader<'_> {
     }
 
     fn node(&mut self, event: Event, mark: Marker) -> Result<Value, PosError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(pos_err(
+                mark,
+                format!("nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.depth += 1;
+        let result = self.node_inner(event, mark);
+        self.depth -= 1;
+        result
+    }
+
+    fn node_inner(&mut self, event: Event, mark: Marker) -> Result<Value, PosError> {
+        if !matches!(event, Event::Alias(_)) {
+            self.written += 1;
+        }
         let (value, anchor) = match event {
             Event::Alias(id) => {
-                let v = self
+                let (v, n) = self
                     .anchors
                     .get(&id)
-                    .cloned()
                     .ok_or_else(|| pos_err(mark, "alias to an unknown anchor"))?;
-                return Ok(v);
+                self.expanded += n;
+                let limit = ALIAS_FLOOR + ALIAS_RATIO * self.written;
+                if self.expanded > limit {
+                    return Err(pos_err(
+                        mark,
+                        format!(
+                            "aliases expand to more than {limit} nodes ({} written out): alias expansion is limited",
+                            self.written
+                        ),
+                    ));
+                }
+                return Ok(v.clone());
             }
             Event::Scalar(text, style, anchor, tag) => (scalar(text, style, tag, mark)?, anchor),
             Event::SequenceStart(anchor, tag) => {
@@ -247,7 +307,7 @@ impl Loader<'_> {
             _ => return Err(pos_err(mark, "unexpected YAML event")),
         };
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), size(&value)));
         }
         Ok(value)
     }

@@ -226,4 +226,30 @@ mod tests {
         let err = load_stream("a: 1\na: 2\n", "f").unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("duplicate"), "{err}");
     }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_errors_not_crashes() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (i, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].iter().enumerate() {
+            let prev = ["a", "b", "c", "d", "e", "f", "g", "h"][i];
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("{name}: &{name} [{refs}]\n"));
+        }
+        let e = load_stream(&bomb, "bomb.yaml").unwrap_err().to_string();
+        assert!(
+            e.contains("bomb.yaml") && e.contains("alias expansion is limited"),
+            "{e}"
+        );
+        // A repeated block reused a few times is fine.
+        let reuse = "base: &b {cpu: 1, memory: 2}\nx: *b\ny: *b\nz: [*b, *b]\n";
+        assert_eq!(
+            load_stream(reuse, "t").unwrap()[0].value["z"][1]["cpu"],
+            Value::from(1)
+        );
+        let deep = "- ".repeat(7000) + "x\n";
+        let e = load_stream(&deep, "deep.yaml").unwrap_err().to_string();
+        assert!(e.contains("nested deeper than 256 levels"), "{e}");
+        let ok = "- ".repeat(200) + "x\n";
+        assert!(load_stream(&ok, "t").is_ok());
+    }
 }
