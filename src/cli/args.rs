@@ -231,6 +231,7 @@ impl SpecArgs {
                 allow_path_outside_root: self.allow_path_outside_root,
                 age_key_file: self.age_key_file,
                 interactive: true,
+                from_cli: true,
             },
             ..RenderOptions::default()
         }

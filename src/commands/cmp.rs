@@ -40,13 +40,21 @@ fn spec_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// A `specs` parameter entry: relative to the app, never leaving it.
+/// A `specs` parameter entry: relative to the app, never leaving it, not
+/// even through a symlink.
 fn app_relative(dir: &Path, given: &str) -> Result<PathBuf> {
     let p = Path::new(given);
+    let outside = || anyhow!("PARAM_SPECS: {given:?} must be a path inside the app directory");
     if p.is_absolute() || p.components().any(|c| c == std::path::Component::ParentDir) {
-        bail!("PARAM_SPECS: {given:?} must be a path inside the app directory");
+        return Err(outside());
     }
-    Ok(dir.join(p))
+    let joined = dir.join(p);
+    if let (Ok(real), Ok(app)) = (joined.canonicalize(), dir.canonicalize()) {
+        if !real.starts_with(app) {
+            return Err(outside());
+        }
+    }
+    Ok(joined)
 }
 
 /// `regcred cmp discover`: the first spec file, relative to the app.

@@ -10,6 +10,7 @@ use crate::spec;
 use crate::yaml;
 use anyhow::{Result, bail};
 use serde_yaml_ng::Value;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Options of the rendering commands (`render`, `check`, `explain`, and
@@ -40,7 +41,6 @@ pub fn load_spec_file(
 ) -> Result<Vec<Job>> {
     let text = files::read_text(path)
         .map_err(|e| e.context(format!("cannot read spec file {}", path.display())))?;
-    let docs = yaml::load_stream(&text, &path.display().to_string())?;
     let dir = match root {
         Some(r) => r.to_path_buf(),
         None => path
@@ -49,21 +49,35 @@ pub fn load_spec_file(
             .unwrap_or(Path::new("."))
             .to_path_buf(),
     };
+    let shown = path.display().to_string();
+    load_specs(&text, &shown, &dir, opts, |_, position| match position {
+        Some((i, line)) => format!("{shown} (document {i}, line {line})"),
+        None => shown.clone(),
+    })
+}
+
+/// Parses the `RegistryCredentials` documents of `text` (shown as `shown`
+/// in YAML errors). `origin` names each spec for messages: it gets the
+/// document, and its number and line when the text holds several.
+pub fn load_specs(
+    text: &str,
+    shown: &str,
+    dir: &Path,
+    opts: &credentials::Options,
+    origin: impl Fn(&Value, Option<(usize, usize)>) -> String,
+) -> Result<Vec<Job>> {
+    let docs = yaml::load_stream(text, shown)?;
     let docs: Vec<_> = docs.into_iter().filter(|d| !d.value.is_null()).collect();
     if docs.is_empty() {
-        bail!("{}: no RegistryCredentials document", path.display());
+        bail!("{shown}: no RegistryCredentials document");
     }
     let many = docs.len() > 1;
     docs.iter()
         .enumerate()
         .map(|(i, d)| {
-            let origin = if many {
-                format!("{} (document {}, line {})", path.display(), i + 1, d.line)
-            } else {
-                path.display().to_string()
-            };
+            let origin = origin(&d.value, many.then_some((i + 1, d.line)));
             let spec = spec::parse(&d.value, &origin)?;
-            let resolver = Resolver::for_spec(&spec, &dir, opts)?;
+            let resolver = Resolver::for_spec(&spec, dir, opts)?;
             Ok(Job { spec, resolver })
         })
         .collect()
@@ -130,7 +144,7 @@ pub fn load_and_render(
 
 /// Every credential file the specs (selected or not) read: they never
 /// become output, even when they sit among the inputs.
-fn credential_files(jobs: &[Job], opts: &RenderOptions) -> Vec<PathBuf> {
+fn credential_files(jobs: &[Job], opts: &RenderOptions) -> HashSet<PathBuf> {
     // Unselected specs only matter for the files they name.
     let others: Vec<Job> = opts
         .exclude_specs

@@ -3,11 +3,12 @@
 //! kind>/<Kind>`), and running as one (the plugin config's path as the only
 //! argument, resources on stdin).
 
-use super::inputs::load_spec_file;
+use super::inputs::load_specs;
 use super::warnings;
 use crate::credentials;
 use crate::engine;
 use crate::io::{Outcome, documents, files};
+use crate::k8s::meta;
 use crate::k8s::resource::Item;
 use crate::spec::KIND;
 use anyhow::{Result, bail};
@@ -16,13 +17,30 @@ use std::path::{Path, PathBuf};
 /// Legacy exec plugin mode: kustomize passes a temporary copy of the
 /// plugin config as the only argument and sets
 /// `KUSTOMIZE_PLUGIN_CONFIG_ROOT` to the kustomization directory.
+///
+/// Messages name the kustomization directory, never kustomize's temporary
+/// copy of the config, which the user has never seen.
 pub fn run(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
     let result = (|| {
         let cwd = std::env::current_dir()?;
-        let jobs = load_spec_file(
-            config,
-            Some(config_root.unwrap_or(&cwd)),
+        let root = config_root.unwrap_or(&cwd);
+        let shown = format!(
+            "the RegistryCredentials transformer or generator of kustomization {}",
+            root.display()
+        );
+        let text = files::read_text(config).map_err(|e| e.context(shown.clone()))?;
+        let jobs = load_specs(
+            &text,
+            &shown,
+            root,
             &credentials::Options::default(),
+            |doc, _| {
+                let name = meta::name(doc).unwrap_or_default();
+                format!(
+                    "RegistryCredentials {name:?} in kustomization {}",
+                    root.display()
+                )
+            },
         )?;
         let items = documents::resources(stdin, "stdin")?
             .into_iter()

@@ -77,6 +77,17 @@ pub fn to_json(entries: &[AuthEntry]) -> Zeroizing<String> {
     out
 }
 
+/// Checks an `auth` value the way kubelet's credentialprovider decodes it:
+/// standard base64 of `username:password`. Anything else renders a Secret
+/// that makes every pull fail. The error never shows the value.
+pub fn check_auth(auth: &str, field: &str) -> Result<()> {
+    let decoded = STANDARD.decode(auth.as_bytes()).ok().map(Zeroizing::new);
+    if !decoded.is_some_and(|d| d.contains(&b':')) {
+        bail!("{field}: not base64(username:password), which is what kubelet expects in auth");
+    }
+    Ok(())
+}
+
 /// Reads every `auths` entry of a docker `config.json`, in file order.
 pub fn import(content: &Document, field: &str, file: &str) -> Result<Vec<AuthEntry>> {
     let doc = content.tree(file)?;
@@ -103,6 +114,12 @@ pub fn import(content: &Document, field: &str, file: &str) -> Result<Vec<AuthEnt
                 registry_token: get("registrytoken"),
                 server,
             };
+            if let Some(auth) = &e.auth {
+                check_auth(
+                    auth,
+                    &format!("{field} ({file}: auths entry {:?})", e.server),
+                )?;
+            }
             if e.auth_value().is_none() && e.identity_token.is_none() {
                 bail!(
                     "{field}: {file}: auths entry {:?} has neither auth nor username and password",
@@ -164,5 +181,17 @@ mod tests {
             r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p","auth":"dTpw"}}}"#
         );
         assert!(import(&doc(r#"{"credsStore":"desktop"}"#), "f", "c").is_err());
+    }
+
+    #[test]
+    fn auth_must_decode_to_user_colon_password() {
+        assert!(check_auth("dTpw", "f").is_ok());
+        for bad in ["pants", "dXNlcg==", "dTpw!", ""] {
+            let e = check_auth(bad, "spec.registries[0].auth")
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("spec.registries[0].auth"), "{e}");
+            assert!(!e.contains(bad) || bad.is_empty(), "{e}");
+        }
     }
 }

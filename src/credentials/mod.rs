@@ -13,7 +13,7 @@ pub(crate) mod keypath;
 
 use crate::env::{self, EnvLookup};
 use crate::identities::{Discovery, Identities};
-use crate::io::confined::Root;
+use crate::io::confined::{CLI_HINT, Root};
 use crate::spec::{Spec, ValueSource};
 use anyhow::{Result, anyhow, bail};
 use dockerconfig::AuthEntry;
@@ -33,6 +33,9 @@ pub struct Options {
     pub age_key_file: Option<PathBuf>,
     /// Whether passphrases may be asked on the terminal.
     pub interactive: bool,
+    /// The run came from the command line: refusals may name its
+    /// `--allow-path-outside-root` flag (KRM, plugin and Argo CD modes have none).
+    pub from_cli: bool,
 }
 
 /// Resolves value sources relative to one root directory.
@@ -45,9 +48,10 @@ pub struct Resolver {
 
 impl Resolver {
     /// `root` is where relative paths start and what they may not leave.
-    pub fn new(root: &Path, allow_outside_root: bool) -> Result<Self> {
+    pub fn new(root: &Path, opts: &Options) -> Result<Self> {
+        let hint = if opts.from_cli { CLI_HINT } else { "" };
         Ok(Resolver {
-            root: Root::new(root, allow_outside_root)?,
+            root: Root::new(root, opts.allow_path_outside_root, hint)?,
             env: env::process(),
             decryptor: None,
             cache: RefCell::default(),
@@ -59,7 +63,7 @@ impl Resolver {
     /// file, then sops' places). The spec's key file obeys the same
     /// confinement as credential files.
     pub fn for_spec(spec: &Spec, root: &Path, opts: &Options) -> Result<Self> {
-        let resolver = Resolver::new(root, opts.allow_path_outside_root)?;
+        let resolver = Resolver::new(root, opts)?;
         let spec_key_files = spec
             .age_key_file
             .iter()
@@ -138,8 +142,15 @@ impl Resolver {
         };
         let doc = match decrypted {
             Some(doc) => doc,
-            None => encrypted::document(bytes, Format::from_name(path))
-                .map_err(|_| anyhow!("{field}: {path} is not UTF-8 text"))?,
+            None => {
+                if let Some(mark) = encrypted::encryption_mark(&bytes) {
+                    bail!(
+                        "{field}: {path} has {mark} but is not a SOPS or age file regcred can decrypt (damaged?); refusing to use it as plaintext"
+                    );
+                }
+                encrypted::document(bytes, Format::from_name(path))
+                    .map_err(|_| anyhow!("{field}: {path} is not UTF-8 text"))?
+            }
         };
         self.cache.borrow_mut().insert(real, doc.clone());
         Ok(doc)
@@ -183,7 +194,7 @@ mod tests {
     #[test]
     fn literal_env_file_and_key() {
         let d = tmp();
-        let r = Resolver::new(&d.join("root"), false)
+        let r = Resolver::new(&d.join("root"), &Options::default())
             .unwrap()
             .with_env(Box::new(|n| (n == "P").then(|| "from-env".to_string())));
         let lit = ValueSource::Literal {

@@ -279,7 +279,7 @@ mod tests {
         let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
         Job {
             spec: crate::spec::parse(&doc, "spec.yaml").unwrap(),
-            resolver: Resolver::new(Path::new("."), false).unwrap(),
+            resolver: Resolver::new(Path::new("."), &Default::default()).unwrap(),
         }
     }
 
@@ -397,7 +397,7 @@ mod tests {
         let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
         let second = Job {
             spec: crate::spec::parse(&doc, "other.yaml").unwrap(),
-            resolver: Resolver::new(Path::new("."), false).unwrap(),
+            resolver: Resolver::new(Path::new("."), &Default::default()).unwrap(),
         };
         let err = render(once.clone(), &[second]).unwrap_err().to_string();
         assert!(

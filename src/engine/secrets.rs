@@ -104,14 +104,30 @@ fn payload(
                 }
                 let get =
                     |s: &Option<ValueSource>| s.as_ref().map(|s| resolver.resolve(s)).transpose();
-                entries.push(AuthEntry {
+                let credential = |s: &Option<ValueSource>| -> Result<_> {
+                    let value = get(s)?;
+                    if let (Some(v), Some(s)) = (&value, s) {
+                        if v.is_empty() {
+                            bail!(
+                                "{}: the credential is empty (it would make every pull fail)",
+                                s.field()
+                            );
+                        }
+                    }
+                    Ok(value)
+                };
+                let entry = AuthEntry {
                     server: server.clone(),
-                    username: get(username)?,
-                    password: get(password)?,
+                    username: credential(username)?,
+                    password: credential(password)?,
                     email: get(email)?,
-                    auth: get(auth)?,
+                    auth: credential(auth)?,
                     ..Default::default()
-                });
+                };
+                if let (Some(value), Some(source)) = (&entry.auth, auth) {
+                    dockerconfig::check_auth(value, source.field())?;
+                }
+                entries.push(entry);
                 fields.push(format!("{field}.server"));
             }
             Registry::DockerConfig { source, field } => {
@@ -122,7 +138,7 @@ fn payload(
             }
         }
     }
-    let mut seen = HashMap::new();
+    let mut seen = HashMap::with_capacity(entries.len());
     for (e, field) in entries.iter().zip(&fields) {
         if let Some(first) = seen.insert(e.server.as_str(), field) {
             bail!(

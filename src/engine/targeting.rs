@@ -8,7 +8,7 @@
 use crate::k8s::meta::SKIP_ANNOTATION;
 use crate::spec::{NamespaceTargets, Pattern};
 use serde_yaml_ng::Mapping;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Namespaces no pattern ever selects; only `names` can target them.
 pub const DEFAULT_EXCLUDES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
@@ -63,13 +63,14 @@ pub struct Selection {
 /// Applies a spec's namespace rules to the inventory.
 pub fn select_namespaces(rules: &NamespaceTargets, inventory: &Inventory) -> Selection {
     let mut sel = Selection::default();
+    let listed: HashSet<&str> = rules.names.iter().map(String::as_str).collect();
     for (name, info) in inventory {
         match pattern_verdict(rules, name, info) {
             Ok(()) => {
                 sel.targets.push(name.clone());
                 sel.matched_by_pattern += 1;
             }
-            Err(reason) if rules.names.contains(name) && reason != SkipReason::OptOut => {
+            Err(reason) if listed.contains(name.as_str()) && reason != SkipReason::OptOut => {
                 sel.targets.push(name.clone())
             }
             Err(reason) => sel.skipped.push((name.clone(), reason)),

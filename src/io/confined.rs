@@ -16,15 +16,26 @@ use zeroize::Zeroizing;
 pub struct Root {
     dir: PathBuf,
     allow_outside: bool,
+    /// Told in refusals: how to lift the confinement, where that exists.
+    hint: &'static str,
 }
 
+/// What refusals say on the command line, where the opt-in exists.
+pub const CLI_HINT: &str = " (pass --allow-path-outside-root to permit it)";
+
 impl Root {
-    /// `dir` is resolved once; `allow_outside` lifts the confinement.
-    pub fn new(dir: &Path, allow_outside: bool) -> Result<Self> {
+    /// `dir` is resolved once; `allow_outside` lifts the confinement;
+    /// `hint` ends every refusal ([`CLI_HINT`] on the command line, empty in
+    /// modes without the flag).
+    pub fn new(dir: &Path, allow_outside: bool, hint: &'static str) -> Result<Self> {
         let dir = dir
             .canonicalize()
             .with_context(|| format!("cannot resolve the credentials root {}", dir.display()))?;
-        Ok(Root { dir, allow_outside })
+        Ok(Root {
+            dir,
+            allow_outside,
+            hint,
+        })
     }
 
     /// Where a relative path points, if it exists.
@@ -40,14 +51,16 @@ impl Root {
         if !self.allow_outside {
             if p.is_absolute() {
                 bail!(
-                    "{field}: absolute path {path} is outside the credentials root {} (pass --allow-path-outside-root to permit it)",
-                    self.dir.display()
+                    "{field}: absolute paths are refused ({path}); write it relative to the credentials root {}{}",
+                    self.dir.display(),
+                    self.hint
                 );
             }
             if p.components().any(|c| c == Component::ParentDir) {
                 bail!(
-                    "{field}: path {path} uses '..' to leave the credentials root {} (pass --allow-path-outside-root to permit it)",
-                    self.dir.display()
+                    "{field}: path {path} uses '..' to leave the credentials root {}{}",
+                    self.dir.display(),
+                    self.hint
                 );
             }
         }
@@ -58,8 +71,9 @@ impl Root {
             .with_context(|| format!("{field}: cannot read {path}"))?;
         if !self.allow_outside && !real.starts_with(&self.dir) {
             bail!(
-                "{field}: {path} resolves (through a symlink) outside the credentials root {} (pass --allow-path-outside-root to permit it)",
-                self.dir.display()
+                "{field}: {path} resolves (through a symlink) outside the credentials root {}{}",
+                self.dir.display(),
+                self.hint
             );
         }
         Ok(real)
@@ -123,18 +137,19 @@ mod tests {
         std::fs::create_dir_all(d.join("root")).unwrap();
         std::fs::write(d.join("outside"), "CANARY\n").unwrap();
         std::os::unix::fs::symlink(d.join("outside"), d.join("root/link")).unwrap();
-        let root = Root::new(&d.join("root"), false).unwrap();
+        let root = Root::new(&d.join("root"), false, CLI_HINT).unwrap();
         let abs = d.join("outside").display().to_string();
         for p in ["../outside", abs.as_str(), "link"] {
             let e = format!("{:#}", root.read(p, "f").unwrap_err());
             assert!(
                 e.contains("outside the credentials root")
-                    || e.contains("leave the credentials root"),
+                    || e.contains("leave the credentials root")
+                    || e.contains("absolute paths are refused"),
                 "{p}: {e}"
             );
             assert!(!e.contains("CANARY"));
         }
-        let open = Root::new(&d.join("root"), true).unwrap();
+        let open = Root::new(&d.join("root"), true, "").unwrap();
         assert_eq!(open.read("link", "f").unwrap().as_slice(), b"CANARY\n");
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -4,9 +4,13 @@
 //! * files with one of the given extensions, sorted by path;
 //! * dot-files and dot-directories (`.git`, `.sops.yaml`, the atomic
 //!   writer's temporary files) are never listed;
-//! * a path that is a file is returned as it is, whatever its extension.
+//! * a path that is a file is returned as it is, whatever its extension;
+//! * a symlink is followed only to a file inside the directory walked; one
+//!   that leads outside is an error (a pull request must not be able to
+//!   pull `/etc` or another app's files into the output), and a symlinked
+//!   directory inside it is not walked twice.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 /// Extensions of manifest files.
@@ -20,15 +24,33 @@ pub fn files(path: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
+    let root = path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", path.display()))?;
     let mut files = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir)
             .with_context(|| format!("cannot read directory {}", dir.display()))?
         {
-            let p = entry?.path();
+            let entry = entry?;
+            let p = entry.path();
             if is_hidden(&p) {
                 continue;
+            }
+            let linked = entry.file_type().is_ok_and(|t| t.is_symlink());
+            if linked {
+                let target = p.canonicalize().ok();
+                if !target.as_ref().is_some_and(|t| t.starts_with(&root)) {
+                    bail!(
+                        "{}: a symlink that leads outside {}; refusing to follow it",
+                        p.display(),
+                        path.display()
+                    );
+                }
+                if p.is_dir() {
+                    continue; // Its files are walked where they really are.
+                }
             }
             if p.is_dir() {
                 stack.push(p);
@@ -82,6 +104,24 @@ mod tests {
             ["a/b/x.yaml", "a/y.json", "c/m.yml"]
         );
         assert_eq!(rel(files(&d, YAML).unwrap()), ["a/b/x.yaml", "c/m.yml"]);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn symlinks_out_of_the_directory_are_refused() {
+        let d = std::env::temp_dir().join(format!("regcred-walk-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("app/sub")).unwrap();
+        std::fs::create_dir_all(d.join("outside")).unwrap();
+        std::fs::write(d.join("outside/x.yaml"), "").unwrap();
+        std::fs::write(d.join("app/sub/a.yaml"), "").unwrap();
+        std::os::unix::fs::symlink(d.join("app/sub"), d.join("app/again")).unwrap();
+        std::os::unix::fs::symlink(d.join("app/sub/a.yaml"), d.join("app/b.yaml")).unwrap();
+        let found = files(&d.join("app"), YAML).unwrap();
+        assert_eq!(found, [d.join("app/b.yaml"), d.join("app/sub/a.yaml")]);
+        std::os::unix::fs::symlink(d.join("outside"), d.join("app/escape")).unwrap();
+        let e = files(&d.join("app"), YAML).unwrap_err().to_string();
+        assert!(e.contains("leads outside"), "{e}");
         let _ = std::fs::remove_dir_all(&d);
     }
 }

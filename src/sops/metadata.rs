@@ -113,6 +113,24 @@ fn normalise_time(t: &str) -> String {
     }
 }
 
+/// `shamir_threshold`: with several key groups, sops splits the data key
+/// so that 2 to (number of groups) shares recombine it; one group is never
+/// split. Anything else cannot come from sops and would break the unwrap.
+fn threshold(text: &str, groups: usize) -> Result<usize> {
+    let t: usize = text
+        .parse()
+        .map_err(|_| anyhow!("sops metadata: shamir_threshold is not a number"))?;
+    let range = if groups > 1 { 2..=groups } else { 1..=1 };
+    if !range.contains(&t) {
+        bail!(
+            "sops metadata: shamir_threshold {t} is out of range for {groups} key group(s) (expected {} to {})",
+            range.start(),
+            range.end()
+        );
+    }
+    Ok(t)
+}
+
 pub fn parse(md: &Node) -> Result<Metadata> {
     if !matches!(md, Node::Map(_)) {
         bail!("sops metadata: must be a mapping");
@@ -167,10 +185,7 @@ pub fn parse(md: &Node) -> Result<Metadata> {
         bail!("sops metadata: no keys found in file");
     }
     let shamir_threshold = match text(md.get("shamir_threshold")) {
-        Some(t) => Some(
-            t.parse()
-                .map_err(|_| anyhow!("sops metadata: shamir_threshold is not a number"))?,
-        ),
+        Some(t) => Some(threshold(&t, groups.len())?),
         None => None,
     };
     let mac_only_encrypted = matches!(md.get("mac_only_encrypted"), Some(Node::Bool(true)))
@@ -202,5 +217,15 @@ mod tests {
             normalise_time("2024-01-01T10:00:00.5+02:00"),
             "2024-01-01T10:00:00+02:00"
         );
+    }
+
+    #[test]
+    fn shamir_threshold_out_of_range_is_an_error() {
+        assert_eq!(threshold("2", 3).unwrap(), 2);
+        assert_eq!(threshold("3", 3).unwrap(), 3);
+        assert_eq!(threshold("1", 1).unwrap(), 1);
+        for (t, groups) in [("0", 2), ("1", 2), ("4", 3), ("0", 1), ("2", 1), ("-1", 2)] {
+            assert!(threshold(t, groups).is_err(), "{t} of {groups}");
+        }
     }
 }

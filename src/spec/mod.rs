@@ -248,15 +248,14 @@ fn parse_registries(spec: &Fields) -> Result<Vec<Registry>> {
         bail!("{path}: must list at least one registry");
     }
     let mut registries = Vec::new();
-    let mut servers: Vec<String> = Vec::new();
+    let mut servers = std::collections::HashSet::new();
     for (i, item) in seq.iter().enumerate() {
         let field = format!("{path}[{i}]");
         let reg = parse_registry(item, &field)?;
         if let Registry::Server { server, .. } = &reg {
-            if servers.contains(server) {
+            if !servers.insert(server.clone()) {
                 bail!("{field}.server: duplicate server {server:?} in one Secret");
             }
-            servers.push(server.clone());
         }
         registries.push(reg);
     }
