@@ -19,6 +19,7 @@ mod errors;
 mod examples;
 mod explain;
 mod fidelity;
+mod hostile;
 mod inject;
 mod install_plugin;
 mod kpt_pipeline;

@@ -74,9 +74,7 @@ pub fn write(dir: &Path, items: &[Item]) -> Result<()> {
 /// input directory: the next run would read its own output, and pruning
 /// could delete the user's manifests.
 pub fn check_separate(dir: &Path, inputs: &[String]) -> Result<()> {
-    let Ok(out) = dir.canonicalize() else {
-        return Ok(()); // Not there yet: it holds nothing.
-    };
+    let out = resolve(dir)?;
     for input in inputs.iter().filter(|i| *i != "-") {
         let Ok(input_path) = Path::new(input).canonicalize() else {
             continue;
@@ -89,6 +87,20 @@ pub fn check_separate(dir: &Path, inputs: &[String]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `path` made absolute with symlinks resolved, for a path that may not
+/// exist yet: its nearest existing ancestor is resolved, the rest appended.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    let abs =
+        std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))?;
+    for base in abs.ancestors() {
+        if let Ok(real) = base.canonicalize() {
+            let rest = abs.strip_prefix(base).unwrap_or(Path::new(""));
+            return Ok(real.join(rest));
+        }
+    }
+    Ok(abs)
 }
 
 /// `DIR/<namespace>` as a real directory: created when missing, refused
