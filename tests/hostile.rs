@@ -622,3 +622,189 @@ fn plugin_errors_name_the_kustomization_not_a_temporary_file() {
     );
     out.assert_no_canary(OUTSIDE);
 }
+
+/// Renders `input` (a manifest stream) as a file; the stream it printed.
+fn render_text(t: &TempDir, input: &str) -> Out {
+    t.write("w/in.yaml", input);
+    render(&t.path().join("w"), &["in.yaml"])
+}
+
+/// Issue item 13: regcred's own output reads back the same in regcred,
+/// PyYAML (YAML 1.1) and kubectl's kustomize.
+#[test]
+fn output_yaml_keeps_its_meaning_for_every_reader() {
+    let t = workspace("hostile-yaml-out");
+    let cm = |data: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: app}}\ndata:\n{data}\n"
+        )
+    };
+    // The meaning the YAML spec gives each input (PyYAML itself reads
+    // `! 8080` as a number, against the spec; kubectl follows it).
+    let cases = [
+        (
+            "multi-line plain with a blank line",
+            cm("  k: a\n\n    b\n  l: x"),
+            serde_json::json!({"k": "a\nb", "l": "x"}),
+        ),
+        (
+            "non-specific tag",
+            cm("  k: ! 8080"),
+            serde_json::json!({"k": "8080"}),
+        ),
+        (
+            "U+FFFE and U+FFFF",
+            cm("  k: \"a\\uFFFEb\\uFFFFc\""),
+            serde_json::json!({"k": "a\u{fffe}b\u{ffff}c"}),
+        ),
+        (
+            "line separator",
+            cm("  k: \"a\\u2028c\""),
+            serde_json::json!({"k": "a\u{2028}c"}),
+        ),
+    ];
+    for (name, input, meaning) in cases {
+        let first = render_text(&t, &input);
+        assert_eq!(first.code, 0, "{name}: {}", first.stderr);
+        // regcred reads its own output back, and changes nothing.
+        let again = render_text(&t, &first.stdout);
+        assert_eq!(
+            again.code, 0,
+            "{name}: regcred cannot read its output:\n{}\n{}",
+            first.stdout, again.stderr
+        );
+        assert_eq!(again.stdout, first.stdout, "{name}: not idempotent");
+        // PyYAML sees the meaning of the input.
+        let data = |text: &str| common::yaml11(text)[0]["data"].clone();
+        assert_eq!(data(&first.stdout), meaning, "{name}:\n{}", first.stdout);
+        t.write("k/out.yaml", &first.stdout);
+        if name == "U+FFFE and U+FFFF" {
+            // kustomize cannot write these back out in YAML at all; kubectl
+            // still parses the escapes (it refuses them raw, as regcred
+            // used to write them) and only then fails, looking for a server.
+            let parsed = run(
+                Command::new(tool("kubectl"))
+                    .args([
+                        "create",
+                        "--dry-run=client",
+                        "--validate=false",
+                        "-o",
+                        "json",
+                        "-f",
+                    ])
+                    .arg(t.path().join("k/out.yaml")),
+                "",
+            );
+            assert!(
+                !parsed.stderr.contains("control characters"),
+                "{}",
+                parsed.stderr
+            );
+            assert!(
+                !parsed.stderr.contains("error parsing"),
+                "{}",
+                parsed.stderr
+            );
+            continue;
+        }
+        // So does kubectl's kustomize.
+        t.write("k/kustomization.yaml", "resources: [out.yaml]\n");
+        let built = run(
+            Command::new(tool("kubectl"))
+                .arg("kustomize")
+                .arg(t.path().join("k")),
+            "",
+        );
+        assert_eq!(
+            built.code, 0,
+            "{name}: kubectl refuses regcred's output:\n{}\n{}",
+            first.stdout, built.stderr
+        );
+        let cm = common::yaml11(&built.stdout)
+            .into_iter()
+            .find(|d| d["kind"] == "ConfigMap")
+            .unwrap();
+        assert_eq!(cm["data"], meaning, "{name}: kubectl reads it differently");
+    }
+    // A global tag is written verbatim, and reads back as the same tag.
+    let tagged = cm("  k: !<tag:example.com,2000:x> v");
+    let first = render_text(&t, &tagged);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stdout.contains("k: !<tag:example.com,2000:x> v"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(render_text(&t, &first.stdout).stdout, first.stdout);
+    // Characters YAML does not allow are refused, naming the line.
+    let out = render_text(&t, &cm("  k: a\u{1}b"));
+    failed(&out, &["in.yaml", "line 5", "U+0001"]);
+}
+
+/// Issue item 14: a byte-order mark is accepted; duplicate keys, non-UTF-8
+/// input and aliases across the ResourceList are handled, not mangled.
+#[test]
+fn byte_order_marks_and_resource_list_framing() {
+    let t = workspace("hostile-framing");
+    let w = t.path().join("w");
+    t.write("w/app.yaml", &format!("\u{feff}{APP}"));
+    t.write(
+        "w/regcred.yaml",
+        &format!("\u{feff}{}", spec_with_password_file("creds/pw")),
+    );
+    let out = render(&w, &["app.yaml"]);
+    assert_eq!(out.code, 0, "a BOM is refused: {}", out.stderr);
+    assert!(out.stdout.contains("kind: Secret"));
+    assert!(!out.stdout.contains('\u{feff}'));
+
+    let spec = spec_with_password_file("creds/pw");
+    let item = |name: &str| {
+        format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {{name: {name}, namespace: app}}\n"
+        )
+    };
+    let indented: String = spec.lines().map(|l| format!("  {l}\n")).collect();
+    let twice = format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{}items:\n{}functionConfig:\n{indented}",
+        item("one"),
+        item("two")
+    );
+    let out = run(regcred().current_dir(&w), &twice);
+    failed(&out, &["duplicate"]);
+
+    // An alias in `items` to an anchor in `functionConfig` is valid YAML.
+    let anchored = indented.replacen("  metadata:\n", "  metadata: &m\n", 1);
+    assert_ne!(
+        anchored, indented,
+        "the spec has no block metadata to anchor"
+    );
+    let aliased = format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nfunctionConfig:\n{anchored}items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: *m\n"
+    );
+    let out = run(regcred().current_dir(&w), &aliased);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let back = common::yaml12(&out.stdout);
+    assert_eq!(back[0]["items"][0]["kind"], "ConfigMap", "{}", out.stdout);
+    assert_eq!(back[0]["items"][0]["metadata"]["name"], "regcred");
+
+    let mut raw =
+        b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n# \xff\n".to_vec();
+    raw.extend_from_slice(b"functionConfig: {}\n");
+    let mut child = regcred()
+        .current_dir(&w)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&raw).unwrap();
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(1));
+    let back = common::yaml12(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(
+        back[0]["kind"], "ResourceList",
+        "no ResourceList for non-UTF-8 input"
+    );
+    assert_eq!(back[0]["results"][0]["severity"], "error");
+}

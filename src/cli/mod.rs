@@ -185,10 +185,7 @@ fn krm_mode() -> Outcome {
         Ok(d) => d,
         Err(e) => return Outcome::error(e.into()),
     };
-    match read_stdin() {
-        Ok(input) => krm::run(&input, &root),
-        Err(e) => Outcome::error(e),
-    }
+    krm::run(read_stdin(), &root)
 }
 
 /// Legacy plugin mode: `config` is kustomize's copy of the plugin config.

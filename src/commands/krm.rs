@@ -19,8 +19,12 @@ use std::path::Path;
 /// or kpt gives the function (the kustomization root); `kpt fn render`
 /// runs functions in its own working directory and names the package
 /// instead.
-pub fn run(input: &str, cwd: &Path) -> Outcome {
-    resourcelist::execute(input, |rl| process(rl, cwd))
+pub fn run(input: Result<String>, cwd: &Path) -> Outcome {
+    match input {
+        Ok(input) => resourcelist::execute(&input, |rl| process(rl, cwd)),
+        // Unreadable stdin (not UTF-8) still gets a ResourceList back.
+        Err(e) => resourcelist::unreadable(e),
+    }
 }
 
 fn process(rl: &ResourceList, cwd: &Path) -> Result<Processed> {

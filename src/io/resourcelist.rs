@@ -100,12 +100,33 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
     }
 }
 
+/// The output for input that is not a ResourceList at all (not UTF-8, not
+/// YAML): no items to echo, the error as the one result.
+pub fn unreadable(e: anyhow::Error) -> Outcome {
+    let out = write_items(
+        DEFAULT_API_VERSION,
+        &[],
+        &[Finding::error(format!("{e:#}"))],
+    );
+    Outcome::failed(e, out.unwrap_or_default())
+}
+
 /// Reads a ResourceList (or a `List`) from stdin text. Like kyaml, the
 /// apiVersion is not checked, only remembered to be echoed back.
 fn read(text: &str) -> Result<ResourceList<'_>> {
+    // Streaming `items` is only an optimisation: anything it could get wrong
+    // (a duplicate key, an alias in `items` to an anchor in the header) is
+    // left to the full parse.
     let (header, items) = match yaml::TopLevel::split(text) {
-        Some(top) => (top.without("items"), Some(top)),
-        None => (String::new(), None),
+        Some(top) if top.keys_unique() => {
+            let header = top.without("items");
+            if header.contains('&') {
+                (String::new(), None)
+            } else {
+                (header, Some(top))
+            }
+        }
+        _ => (String::new(), None),
     };
     let source = if items.is_some() {
         header.as_str()

@@ -197,8 +197,15 @@ fn literal_block(s: &str, indent: usize) -> String {
     out
 }
 
+/// Characters written as escapes: controls, the line and paragraph
+/// separators, the BOM, and the non-characters U+FFFE and U+FFFF, which
+/// YAML does not allow raw (kubectl refuses them).
 fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{85}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{85}' | '\u{FFFE}' | '\u{FFFF}'
+        )
 }
 
 /// JSON-compatible double-quoted scalar (valid YAML 1.1 and 1.2).

@@ -20,11 +20,43 @@ pub struct Document {
 
 /// Reads every document of a YAML (or JSON) stream. `origin` names the
 /// input in error messages, which carry line and column but never content.
+/// A byte-order mark at the start is skipped, as kubectl skips it.
 pub fn load_stream(text: &str, origin: &str) -> Result<Vec<Document>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_printable(text, 0).map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
     let mut loader = Loader::new(text);
     loader
         .documents()
         .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))
+}
+
+/// Refuses characters YAML does not allow in a stream (C0 and C1 controls
+/// other than tab and line breaks, DEL, U+FFFE, U+FFFF): PyYAML and
+/// kubectl refuse them, so regcred must not pass them on. `first_line` is
+/// the line number of the text's first line, for the message.
+fn check_printable(text: &str, first_line: usize) -> Result<(), PosError> {
+    let b = text.as_bytes();
+    let bad = (0..b.len()).find(|&i| match b[i] {
+        0x09 | 0x0A | 0x0D => false,
+        c if c < 0x20 || c == 0x7F => true,
+        0xC2 => b
+            .get(i + 1)
+            .is_some_and(|&n| (0x80..=0x9F).contains(&n) && n != 0x85),
+        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    });
+    let Some(i) = bad else {
+        return Ok(());
+    };
+    let before = &text[..i];
+    let line = first_line + before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let c = text[i..].chars().next().unwrap_or_default();
+    Err(PosError {
+        line,
+        col,
+        msg: format!("the character U+{:04X} is not allowed in YAML", c as u32),
+    })
 }
 
 /// A block-style mapping document cut into its top-level entries, so that a
@@ -71,6 +103,14 @@ impl<'a> TopLevel<'a> {
         Some(TopLevel { text, entries })
     }
 
+    /// Whether no top-level key appears twice (a duplicate is an error the
+    /// full parser reports; the split would silently use the first).
+    pub fn keys_unique(&self) -> bool {
+        let mut keys: Vec<&str> = self.entries.iter().map(|(k, _, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2).all(|w| w[0] != w[1])
+    }
+
     /// The document without entry `key`, whose lines are blanked so that
     /// error positions still match the original text.
     pub fn without(&self, key: &str) -> String {
@@ -110,6 +150,8 @@ impl<'a> TopLevel<'a> {
         let Some((_, range, line)) = self.entries.iter().find(|(k, _, _)| k == key) else {
             return Ok(false);
         };
+        check_printable(&self.text[range.clone()], *line)
+            .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
         // Leading newlines keep line numbers in errors those of the whole text.
         let padded = format!("{}{}", "\n".repeat(*line), &self.text[range.clone()]);
         let mut loader = Loader::new(&padded);
@@ -315,16 +357,27 @@ impl Loader<'_> {
 
 const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
-/// Keeps a non-core tag on a collection; core tags (`!!map`, `!!seq`) add nothing.
+/// Keeps a non-core tag on a collection; core tags (`!!map`, `!!seq`) and
+/// the non-specific `!` add nothing.
 fn with_tag(value: Value, tag: Option<yaml_rust2::parser::Tag>, core: &str) -> Value {
     match tag {
-        Some(t) if !(t.handle == CORE_TAG_PREFIX && t.suffix == core) => {
-            Value::Tagged(Box::new(TaggedValue {
-                tag: Tag::new(format!("{}{}", t.handle, t.suffix)),
-                value,
-            }))
-        }
+        Some(t) if !(t.handle == CORE_TAG_PREFIX && t.suffix == core) => match kept_tag(&t) {
+            Some(tag) => Value::Tagged(Box::new(TaggedValue { tag, value })),
+            None => value,
+        },
         _ => value,
+    }
+}
+
+/// A tag as the writer will spell it: a local tag `!name` as it is, any
+/// other (global) tag in the verbatim form `!<uri>`, which every reader
+/// resolves to the same tag. `None` for the non-specific tag `!`.
+fn kept_tag(t: &yaml_rust2::parser::Tag) -> Option<Tag> {
+    match (t.handle.as_str(), t.suffix.as_str()) {
+        // yaml-rust2 reports the non-specific `!` either way.
+        ("!", "") | ("", "!") => None,
+        ("!", suffix) => Some(Tag::new(format!("!{suffix}"))),
+        (handle, suffix) => Some(Tag::new(format!("<{handle}{suffix}>"))),
     }
 }
 
@@ -349,12 +402,19 @@ fn scalar(
                 other => Err(pos_err(mark, format!("unsupported tag !!{other}"))),
             };
         }
-        return Ok(Value::Tagged(Box::new(TaggedValue {
-            tag: Tag::new(format!("{}{}", t.handle, t.suffix)),
-            value: Value::String(text),
-        })));
+        // `! 8080` is the string "8080": the non-specific tag only stops
+        // the plain scalar from being resolved.
+        return Ok(match kept_tag(&t) {
+            Some(tag) => Value::Tagged(Box::new(TaggedValue {
+                tag,
+                value: Value::String(text),
+            })),
+            None => Value::String(text),
+        });
     }
-    if style != TScalarStyle::Plain {
+    // A plain scalar over several lines is a string to every YAML version
+    // (no number, boolean or date spans lines).
+    if style != TScalarStyle::Plain || text.contains('\n') {
         return Ok(Value::String(text));
     }
     Ok(resolve_plain(text.clone()).unwrap_or_else(|| raw_plain(text)))
