@@ -93,11 +93,13 @@ impl Resolver {
     pub fn resolve(&self, source: &ValueSource) -> Result<Zeroizing<String>> {
         match source {
             ValueSource::Literal { value, .. } => Ok(Zeroizing::new(value.clone())),
-            ValueSource::Env { name, field } => match (self.env)(name) {
+            ValueSource::Env { name, field, .. } => match (self.env)(name) {
                 Some(v) => Ok(Zeroizing::new(v)),
                 None => bail!("{field}: environment variable {name} is not set"),
             },
-            ValueSource::File { path, key, field } => {
+            ValueSource::File {
+                path, key, field, ..
+            } => {
                 let doc = self.read(path, field)?;
                 match key {
                     Some(key) => doc.extract(key, &field_of_key(field), path),
@@ -174,6 +176,7 @@ mod tests {
             path: path.into(),
             key: key.map(Into::into),
             field: "spec.registries[0].password.file".into(),
+            allow_empty: false,
         }
     }
 
@@ -205,7 +208,8 @@ mod tests {
         assert_eq!(
             *r.resolve(&ValueSource::Env {
                 name: "P".into(),
-                field: "f".into()
+                field: "f".into(),
+                allow_empty: false,
             })
             .unwrap(),
             "from-env"
@@ -214,6 +218,7 @@ mod tests {
             .resolve(&ValueSource::Env {
                 name: "Q".into(),
                 field: "spec.x.env".into(),
+                allow_empty: false,
             })
             .unwrap_err();
         assert!(

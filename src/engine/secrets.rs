@@ -107,9 +107,9 @@ fn payload(
                 let credential = |s: &Option<ValueSource>| -> Result<_> {
                     let value = get(s)?;
                     if let (Some(v), Some(s)) = (&value, s) {
-                        if v.is_empty() {
+                        if v.is_empty() && !s.allows_empty() {
                             bail!(
-                                "{}: the credential is empty (it would make every pull fail)",
+                                "{}: the credential is empty, which makes every pull fail (set allowEmpty: true on the source if that is meant)",
                                 s.field()
                             );
                         }
@@ -125,7 +125,9 @@ fn payload(
                     ..Default::default()
                 };
                 if let (Some(value), Some(source)) = (&entry.auth, auth) {
-                    dockerconfig::check_auth(value, source.field())?;
+                    if !value.is_empty() {
+                        dockerconfig::check_auth(value, source.field())?;
+                    }
                 }
                 entries.push(entry);
                 fields.push(format!("{field}.server"));

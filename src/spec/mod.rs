@@ -99,15 +99,29 @@ pub enum ValueSource {
     Env {
         name: String,
         field: String,
+        /// `allowEmpty: true`: an empty value is what the user means.
+        allow_empty: bool,
     },
     File {
         path: String,
         key: Option<String>,
         field: String,
+        allow_empty: bool,
     },
 }
 
 impl ValueSource {
+    /// Whether an empty value is allowed (`allowEmpty: true`); an empty
+    /// credential otherwise makes every pull fail, so it is an error.
+    pub fn allows_empty(&self) -> bool {
+        match self {
+            ValueSource::Literal { .. } => false,
+            ValueSource::Env { allow_empty, .. } | ValueSource::File { allow_empty, .. } => {
+                *allow_empty
+            }
+        }
+    }
+
     /// The spec field this source was written at, for messages.
     pub fn field(&self) -> &str {
         match self {
@@ -338,15 +352,17 @@ pub fn parse_source(v: &Value, field: &str) -> Result<ValueSource> {
             field: field.to_string(),
         });
     }
-    let f = Fields::new(v, field, &["env", "file", "key"]).map_err(|e| {
+    let f = Fields::new(v, field, &["env", "file", "key", "allowEmpty"]).map_err(|e| {
         e.context(format!(
             "{field}: must be a string, {{env: NAME}} or {{file: PATH}}"
         ))
     })?;
+    let allow_empty = f.bool("allowEmpty", false)?;
     match (f.string("env")?, f.string("file")?, f.string("key")?) {
         (Some(name), None, None) if !name.is_empty() => Ok(ValueSource::Env {
             name,
             field: f.path("env"),
+            allow_empty,
         }),
         (None, Some(path), key) if !path.is_empty() => {
             if key.as_deref() == Some("") {
@@ -356,6 +372,7 @@ pub fn parse_source(v: &Value, field: &str) -> Result<ValueSource> {
                 path,
                 key,
                 field: f.path("file"),
+                allow_empty,
             })
         }
         _ => bail!("{field}: exactly one of env or file (with an optional key) must be set"),
