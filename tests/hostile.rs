@@ -808,3 +808,57 @@ fn byte_order_marks_and_resource_list_framing() {
     );
     assert_eq!(back[0]["results"][0]["severity"], "error");
 }
+
+/// Issue item 10: genuine sops output with a YAML merge key (`!!merge <<`)
+/// decrypts; it is neither refused nor read as plaintext.
+#[test]
+fn sops_files_with_merge_keys_decrypt() {
+    let t = workspace("hostile-merge");
+    let w = t.path().join("w");
+    t.write("w/app.yaml", APP);
+    let key = t.path().join("key.txt");
+    let made = run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "");
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    let plain = t.write(
+        "w/creds/m.yaml",
+        &format!("base: &b\n  user: robot\n  token: t0k\nreg:\n  <<: *b\n  token: {CANARY}\n"),
+    );
+    let enc = run(
+        Command::new(tool("sops"))
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .args(["--encrypt", "--age", &public])
+            .arg(&plain),
+        "",
+    );
+    assert_eq!(enc.code, 0, "{}", enc.stderr);
+    assert!(
+        enc.stdout.contains("!!merge <<"),
+        "sops no longer writes merge keys so:\n{}",
+        enc.stdout
+    );
+    std::fs::remove_file(&plain).unwrap();
+    t.write("w/creds/m.enc.yaml", &enc.stdout);
+    t.write(
+        "w/regcred.yaml",
+        &common::spec("  registries:\n  - {server: r.example.com, username: robot, password: {file: creds/m.enc.yaml, key: reg.token}}\n  namespaces: {names: [app]}\n"),
+    );
+    let out = run(
+        regcred()
+            .current_dir(&w)
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .args(["render", "-f", "regcred.yaml", "app.yaml"]),
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let docs = common::yaml12(&out.stdout);
+    let cfg = common::dockerconfig(common::of_kind(&docs, "Secret")[0]);
+    assert!(
+        cfg.contains(CANARY),
+        "the merged mapping's own key was not read"
+    );
+}

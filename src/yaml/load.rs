@@ -392,6 +392,8 @@ fn scalar(
             return match t.suffix.as_str() {
                 "str" | "binary" | "timestamp" => Ok(Value::String(text)),
                 "null" => Ok(Value::Null),
+                // `!!merge <<` (as sops writes a merge key) is the plain `<<`.
+                "merge" if text == "<<" => Ok(raw_plain(text)),
                 "float" => resolve_plain(text.clone())
                     .and_then(|v| v.as_f64())
                     .map(|f| Value::Number(Number::from(f)))
