@@ -10,6 +10,7 @@
 
 mod common;
 
+mod age_vectors;
 mod argocd_cmp;
 mod argocd_sidecar;
 mod check;

@@ -145,12 +145,12 @@ fn dispatch(command: Command) -> Outcome {
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "regcred", &mut buf);
-            Outcome::print(String::from_utf8_lossy(&buf).into_owned())
+            Outcome::print(buf)
         }
         Command::Man => {
             let mut buf = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
-                Ok(()) => Outcome::print(String::from_utf8_lossy(&buf).into_owned()),
+                Ok(()) => Outcome::print(buf),
                 Err(e) => Outcome::error(e.into()),
             }
         }

@@ -35,7 +35,7 @@ pub(super) fn emit(outcome: Outcome, verbosity: Verbosity) -> i32 {
     }
     let mut out = std::io::stdout().lock();
     if out
-        .write_all(outcome.stdout.as_bytes())
+        .write_all(&outcome.stdout)
         .and_then(|_| out.flush())
         .is_err()
     {

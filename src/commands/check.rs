@@ -39,7 +39,8 @@ pub fn run(
             check::to_json(&findings)
         } else {
             check::to_text(&findings)
-        },
+        }
+        .into(),
         stderr: warnings(&r.output.findings),
         code: i32::from(failed),
         ..Outcome::default()

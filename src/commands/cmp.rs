@@ -64,7 +64,8 @@ pub fn discover(dir: &Path) -> Outcome {
             stdout: files
                 .first()
                 .map(|f| format!("{}\n", f.strip_prefix(dir).unwrap_or(f).display()))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             ..Outcome::default()
         },
         Err(e) => Outcome::error(e),
@@ -144,7 +145,8 @@ fn kustomize_build(dir: &Path) -> Result<Outcome> {
         }
         Ok(Outcome {
             stdout: String::from_utf8(out.stdout)
-                .context("kubectl kustomize printed non-UTF-8 output")?,
+                .context("kubectl kustomize printed non-UTF-8 output")?
+                .into(),
             stderr: stderr
                 .lines()
                 .filter(|l| !l.is_empty())

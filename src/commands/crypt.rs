@@ -1,7 +1,7 @@
 //! `regcred encrypt`, `decrypt` and `keygen`: producing and inspecting the
 //! encrypted credential files `render` reads, without the sops binary.
 
-use crate::credentials::keypath;
+use crate::credentials::{encryption_mark, keypath};
 use crate::gocompat::time::rfc3339_now;
 use crate::identities::{self, Discovery, Identities};
 use crate::io::Outcome;
@@ -24,7 +24,7 @@ pub struct EncryptArgs {
 
 fn ok(stdout: Vec<u8>, stderr: Vec<String>) -> Outcome {
     Outcome {
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stdout,
         stderr,
         ..Outcome::default()
     }
@@ -117,11 +117,16 @@ pub fn decrypt(args: &DecryptArgs) -> Outcome {
                 .with_context(|| shown.clone())?
                 .ok_or_else(|| anyhow!("{shown}: no identity matches its recipients. Identities were looked for in: {}", ids.searched()))?
         } else {
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|_| anyhow!("{shown} is neither a SOPS nor an age file"))?;
+            let not_encrypted = || match encryption_mark(&bytes) {
+                Some(mark) => anyhow!(
+                    "{shown} has {mark} but is not a SOPS or age file regcred can decrypt (damaged?)"
+                ),
+                None => anyhow!("{shown} is neither a SOPS nor an age file"),
+            };
+            let text = std::str::from_utf8(&bytes).map_err(|_| not_encrypted())?;
             let d = sops::decrypt(&shown, text, &ids)
                 .with_context(|| shown.clone())?
-                .ok_or_else(|| anyhow!("{shown} is neither a SOPS nor an age file"))?;
+                .ok_or_else(not_encrypted)?;
             match &args.extract {
                 Some(path) => extract(&d, path)?,
                 None => d.plaintext()?,

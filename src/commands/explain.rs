@@ -182,7 +182,7 @@ pub fn run(
 ) -> crate::io::Outcome {
     match super::inputs::load_and_render(opts, read_stdin) {
         Ok(r) => crate::io::Outcome {
-            stdout: explain(&r.output, format),
+            stdout: explain(&r.output, format).into(),
             stderr: r.output.findings.iter().map(|f| f.to_line()).collect(),
             ..Default::default()
         },

@@ -54,7 +54,7 @@ pub fn run(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
     })();
     match result {
         Ok((stdout, findings)) => Outcome {
-            stdout,
+            stdout: stdout.into(),
             stderr: warnings(&findings),
             ..Outcome::default()
         },
@@ -102,7 +102,7 @@ pub fn install(home: Option<PathBuf>, copy: bool) -> Result<PathBuf> {
 pub fn install_command(home: Option<PathBuf>, copy: bool) -> Outcome {
     match install(home, copy) {
         Ok(home) => Outcome {
-            stdout: format!("export KUSTOMIZE_PLUGIN_HOME={}\n", shell_quote(&home)),
+            stdout: format!("export KUSTOMIZE_PLUGIN_HOME={}\n", shell_quote(&home)).into(),
             info: vec![format!("installed {}", plugin_path(&home).display())],
             ..Outcome::default()
         },

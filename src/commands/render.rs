@@ -39,7 +39,7 @@ pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Out
                 ));
                 outcome.code = 1;
             }
-            outcome.stdout = stdout;
+            outcome.stdout = stdout.into();
             outcome
         }
         Err(e) => Outcome::error(e),

@@ -19,6 +19,7 @@ use anyhow::{Result, anyhow, bail};
 use dockerconfig::AuthEntry;
 use document::{Document, Format};
 use encrypted::Decryptor;
+pub(crate) use encrypted::encryption_mark;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

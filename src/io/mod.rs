@@ -27,7 +27,8 @@ use std::io::Read;
 /// What a run wants printed, and its exit code.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub stdout: String,
+    /// Bytes, not text: `decrypt` prints binary plaintext as it is.
+    pub stdout: Vec<u8>,
     /// Errors and warnings, one per line.
     pub stderr: Vec<String>,
     /// Informational lines, shown with `--verbose`.
@@ -38,13 +39,13 @@ pub struct Outcome {
 impl Outcome {
     /// A failure with nothing on stdout.
     pub fn error(err: anyhow::Error) -> Self {
-        Self::failed(err, String::new())
+        Self::failed(err, Vec::new())
     }
 
     /// A failure; `stdout` is only ever a KRM ResourceList carrying the error.
-    pub fn failed(err: anyhow::Error, stdout: String) -> Self {
+    pub fn failed(err: anyhow::Error, stdout: impl Into<Vec<u8>>) -> Self {
         Outcome {
-            stdout,
+            stdout: stdout.into(),
             stderr: vec![format!("error: {err:#}")],
             info: Vec::new(),
             code: 1,
@@ -52,9 +53,9 @@ impl Outcome {
     }
 
     /// Success with `stdout`.
-    pub fn print(stdout: String) -> Self {
+    pub fn print(stdout: impl Into<Vec<u8>>) -> Self {
         Outcome {
-            stdout,
+            stdout: stdout.into(),
             ..Outcome::default()
         }
     }

@@ -78,7 +78,7 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
     match process(&rl) {
         Ok(p) if !p.failed => match write_items(&rl.api_version, &p.items, &p.results) {
             Ok(stdout) => Outcome {
-                stdout,
+                stdout: stdout.into(),
                 stderr: p.stderr,
                 ..Outcome::default()
             },
@@ -86,7 +86,7 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
         },
         Ok(p) => match rl.echo(&p.results) {
             Ok(stdout) => Outcome {
-                stdout,
+                stdout: stdout.into(),
                 stderr: p.stderr,
                 code: 1,
                 ..Outcome::default()
