@@ -179,6 +179,8 @@ fn cases() -> Vec<Case> {
 /// symlink outside it.
 fn workspace(case: &Case) -> TempDir {
     let t = TempDir::new("errors");
+    // `w` is a repository of its own: the confinement root.
+    std::fs::create_dir_all(t.path().join("w/.git")).unwrap();
     t.write("outside.txt", &format!("{CANARY}\n"));
     t.write("w/creds/pw", &format!("{CANARY}\n"));
     t.write(

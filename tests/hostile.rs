@@ -62,8 +62,11 @@ fn tree(dir: &Path) -> Vec<String> {
     out
 }
 
+/// `w` is a repository of its own (the confinement root), `outside.txt`
+/// lies beside it.
 fn workspace(tag: &str) -> TempDir {
     let t = TempDir::new(tag);
+    std::fs::create_dir_all(t.path().join("w/.git")).unwrap();
     t.write("w/creds/pw", &format!("{CANARY}\n"));
     t.write("w/regcred.yaml", &spec_with_password_file("creds/pw"));
     t.write("outside.txt", &format!("{OUTSIDE}\n"));

@@ -212,7 +212,10 @@ pub(super) struct SpecArgs {
     /// Namespace for namespaced inputs without metadata.namespace (as kubectl apply -n would place them)
     #[arg(short = 'n', long, value_name = "NS")]
     namespace: Option<String>,
-    /// Let credential files live outside the spec file's directory
+    /// Credential files may not leave DIR (default: $REGCRED_ROOT, else the enclosing Git repository of each spec, else the spec's directory)
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Let credential files live outside the root
     #[arg(long)]
     allow_path_outside_root: bool,
     /// An age identity file to decrypt SOPS/age credential files with (added to sops' usual places)
@@ -229,6 +232,7 @@ impl SpecArgs {
             default_namespace: self.namespace,
             sources: credentials::Options {
                 allow_path_outside_root: self.allow_path_outside_root,
+                root: self.root.or_else(super::root_from_env),
                 age_key_file: self.age_key_file,
                 interactive: true,
                 from_cli: true,

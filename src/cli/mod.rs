@@ -164,6 +164,14 @@ fn dispatch(command: Command) -> Outcome {
     }
 }
 
+/// `REGCRED_ROOT`: the confinement root in every mode (`--root` wins on
+/// the command line).
+fn root_from_env() -> Option<PathBuf> {
+    std::env::var_os("REGCRED_ROOT")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// `--pod-spec-path KIND=PATH` arguments.
 fn extra_kinds(args: &[String]) -> Result<Vec<ExtraKind>> {
     args.iter()
@@ -185,14 +193,14 @@ fn krm_mode() -> Outcome {
         Ok(d) => d,
         Err(e) => return Outcome::error(e.into()),
     };
-    krm::run(read_stdin(), &root)
+    krm::run(read_stdin(), &root, root_from_env())
 }
 
 /// Legacy plugin mode: `config` is kustomize's copy of the plugin config.
 fn legacy_plugin(config: &OsStr) -> Outcome {
     let root = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT").map(PathBuf::from);
     match read_stdin() {
-        Ok(stdin) => plugin::run(Path::new(config), &stdin, root.as_deref()),
+        Ok(stdin) => plugin::run(Path::new(config), &stdin, root.as_deref(), root_from_env()),
         Err(e) => Outcome::error(e),
     }
 }

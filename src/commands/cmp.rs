@@ -14,6 +14,7 @@
 //! (`auto`, `kustomize` or `render`).
 
 use super::{RenderOptions, plugin, render};
+use crate::credentials;
 use crate::io::files::{self, TempDir};
 use crate::io::{Outcome, walk};
 use crate::spec;
@@ -122,6 +123,12 @@ pub fn generate(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Outcome {
             // Argo CD applies namespace-less objects into the destination namespace.
             default_namespace: env("ARGOCD_APP_NAMESPACE").filter(|s| !s.is_empty()),
             exclude_specs: found,
+            sources: credentials::Options {
+                root: env("REGCRED_ROOT")
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from),
+                ..credentials::Options::default()
+            },
             ..RenderOptions::default()
         },
         || bail!("no stdin in the Argo CD sidecar"),

@@ -13,21 +13,28 @@ use crate::k8s::{meta, names};
 use crate::spec;
 use anyhow::{Result, anyhow};
 use serde_yaml_ng::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Runs the function on `input`. `cwd` is the working directory kustomize
 /// or kpt gives the function (the kustomization root); `kpt fn render`
 /// runs functions in its own working directory and names the package
 /// instead.
-pub fn run(input: Result<String>, cwd: &Path) -> Outcome {
+///
+/// `root` is the confinement root (`REGCRED_ROOT`); by default the
+/// enclosing repository of the package.
+pub fn run(input: Result<String>, cwd: &Path, root: Option<PathBuf>) -> Outcome {
+    let sources = credentials::Options {
+        root,
+        ..credentials::Options::default()
+    };
     match input {
-        Ok(input) => resourcelist::execute(&input, |rl| process(rl, cwd)),
+        Ok(input) => resourcelist::execute(&input, |rl| process(rl, cwd, &sources)),
         // Unreadable stdin (not UTF-8) still gets a ResourceList back.
         Err(e) => resourcelist::unreadable(e),
     }
 }
 
-fn process(rl: &ResourceList, cwd: &Path) -> Result<Processed> {
+fn process(rl: &ResourceList, cwd: &Path, sources: &credentials::Options) -> Result<Processed> {
     let Some(config) = &rl.function_config else {
         // A syntax error in the items is the more useful message.
         rl.for_each_item(|_| Ok(()))?;
@@ -37,7 +44,7 @@ fn process(rl: &ResourceList, cwd: &Path) -> Result<Processed> {
     };
     let spec = spec::parse(config, "functionConfig")?;
     let root = resourcelist::package_root(config, cwd);
-    let resolver = Resolver::for_spec(&spec, &root, &credentials::Options::default())?;
+    let resolver = Resolver::for_spec(&spec, &root, sources)?;
     let jobs = vec![Job { spec, resolver }];
     let mut items = Vec::new();
     rl.for_each_item(|v| {

@@ -20,7 +20,18 @@ use std::path::{Path, PathBuf};
 ///
 /// Messages name the kustomization directory, never kustomize's temporary
 /// copy of the config, which the user has never seen.
-pub fn run(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
+/// `root` is the confinement root (`REGCRED_ROOT`); by default the
+/// enclosing repository of the kustomization.
+pub fn run(
+    config: &Path,
+    stdin: &str,
+    config_root: Option<&Path>,
+    confinement: Option<PathBuf>,
+) -> Outcome {
+    let sources = credentials::Options {
+        root: confinement,
+        ..credentials::Options::default()
+    };
     let result = (|| {
         let cwd = std::env::current_dir()?;
         let root = config_root.unwrap_or(&cwd);
@@ -29,19 +40,13 @@ pub fn run(config: &Path, stdin: &str, config_root: Option<&Path>) -> Outcome {
             root.display()
         );
         let text = files::read_text(config).map_err(|e| e.context(shown.clone()))?;
-        let jobs = load_specs(
-            &text,
-            &shown,
-            root,
-            &credentials::Options::default(),
-            |doc, _| {
-                let name = meta::name(doc).unwrap_or_default();
-                format!(
-                    "RegistryCredentials {name:?} in kustomization {}",
-                    root.display()
-                )
-            },
-        )?;
+        let jobs = load_specs(&text, &shown, root, &sources, |doc, _| {
+            let name = meta::name(doc).unwrap_or_default();
+            format!(
+                "RegistryCredentials {name:?} in kustomization {}",
+                root.display()
+            )
+        })?;
         let items = documents::resources(stdin, "stdin")?
             .into_iter()
             .map(|v| {

@@ -34,6 +34,9 @@ pub struct Options {
     pub age_key_file: Option<PathBuf>,
     /// Whether passphrases may be asked on the terminal.
     pub interactive: bool,
+    /// The confinement root (`--root`, `REGCRED_ROOT`); by default the
+    /// enclosing repository of the spec's directory.
+    pub root: Option<PathBuf>,
     /// The run came from the command line: refusals may name its
     /// `--allow-path-outside-root` flag (KRM, plugin and Argo CD modes have none).
     pub from_cli: bool,
@@ -48,11 +51,17 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    /// `root` is where relative paths start and what they may not leave.
-    pub fn new(root: &Path, opts: &Options) -> Result<Self> {
+    /// Relative paths start at `base`; they may not leave the root
+    /// (`opts.root`, else the enclosing repository of `base`).
+    pub fn new(base: &Path, opts: &Options) -> Result<Self> {
         let hint = if opts.from_cli { CLI_HINT } else { "" };
         Ok(Resolver {
-            root: Root::new(root, opts.allow_path_outside_root, hint)?,
+            root: Root::new(
+                base,
+                opts.root.as_deref(),
+                opts.allow_path_outside_root,
+                hint,
+            )?,
             env: env::process(),
             decryptor: None,
             cache: RefCell::default(),

@@ -1,20 +1,25 @@
-//! The one confined open: files a spec names are read relative to a root
-//! and may not leave it.
+//! The one confined open: files a spec names are read relative to the
+//! spec's directory and may not leave the root.
 //!
-//! A kustomization from a pull request must not be able to read `~/.ssh`
-//! into a Secret that CI then prints, so `..`, absolute paths and symlinks
-//! that resolve outside the root are refused unless the user opted in
-//! (`--allow-path-outside-root`).
+//! The root is the enclosing repository (the nearest directory above the
+//! spec holding `.git`), so an overlay can share `../../creds/` with the
+//! rest of the repository; `--root DIR` or `REGCRED_ROOT` name it
+//! explicitly. A kustomization from a pull request must still not be able
+//! to read `~/.ssh` into a Secret that CI then prints: absolute paths, and
+//! `..` or symlinks that resolve outside the root, are refused unless the
+//! user opted in (`--allow-path-outside-root`).
 
 use super::files;
 use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Component, Path, PathBuf};
 use zeroize::Zeroizing;
 
-/// A directory that relative paths start at and may not leave.
+/// A directory relative paths start at (`base`) and one they may not
+/// leave (`dir`, which holds `base`).
 #[derive(Debug, Clone)]
 pub struct Root {
     dir: PathBuf,
+    base: PathBuf,
     allow_outside: bool,
     /// Told in refusals: how to lift the confinement, where that exists.
     hint: &'static str,
@@ -24,15 +29,35 @@ pub struct Root {
 pub const CLI_HINT: &str = " (pass --allow-path-outside-root to permit it)";
 
 impl Root {
-    /// `dir` is resolved once; `allow_outside` lifts the confinement;
-    /// `hint` ends every refusal ([`CLI_HINT`] on the command line, empty in
-    /// modes without the flag).
-    pub fn new(dir: &Path, allow_outside: bool, hint: &'static str) -> Result<Self> {
-        let dir = dir
+    /// Relative paths start at `base`; they may not leave `dir` (the
+    /// enclosing repository of `base` when `None`). `allow_outside` lifts
+    /// the confinement; `hint` ends every refusal ([`CLI_HINT`] on the
+    /// command line, empty in modes without the flag).
+    pub fn new(
+        base: &Path,
+        dir: Option<&Path>,
+        allow_outside: bool,
+        hint: &'static str,
+    ) -> Result<Self> {
+        let base = base
             .canonicalize()
-            .with_context(|| format!("cannot resolve the credentials root {}", dir.display()))?;
+            .with_context(|| format!("cannot resolve {}", base.display()))?;
+        let dir = match dir {
+            Some(d) => d
+                .canonicalize()
+                .with_context(|| format!("cannot resolve the credentials root {}", d.display()))?,
+            None => repository_root(&base),
+        };
+        if !allow_outside && !base.starts_with(&dir) {
+            bail!(
+                "{} is outside the credentials root {}{hint}",
+                base.display(),
+                dir.display()
+            );
+        }
         Ok(Root {
             dir,
+            base,
             allow_outside,
             hint,
         })
@@ -40,7 +65,7 @@ impl Root {
 
     /// Where a relative path points, if it exists.
     pub fn locate(&self, path: &str) -> Option<PathBuf> {
-        self.dir.join(path).canonicalize().ok()
+        self.base.join(path).canonicalize().ok()
     }
 
     /// Resolves `path` against the root and refuses anything outside it,
@@ -56,7 +81,7 @@ impl Root {
                     self.hint
                 );
             }
-            if p.components().any(|c| c == Component::ParentDir) {
+            if !lexically(&self.base.join(p)).starts_with(&self.dir) {
                 bail!(
                     "{field}: path {path} uses '..' to leave the credentials root {}{}",
                     self.dir.display(),
@@ -65,7 +90,7 @@ impl Root {
             }
         }
         let real = self
-            .dir
+            .base
             .join(p)
             .canonicalize()
             .with_context(|| format!("{field}: cannot read {path}"))?;
@@ -105,6 +130,30 @@ impl Root {
     }
 }
 
+/// The enclosing repository of `dir`: the nearest directory at or above
+/// it holding `.git` (a directory, or a file in a worktree), else `dir`.
+pub fn repository_root(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// `path` with `.` and `..` resolved by the text alone.
+fn lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Where an open file really is: the kernel's answer for the descriptor,
 /// not the name it was opened by.
 fn opened_path(file: &std::fs::File) -> std::io::Result<PathBuf> {
@@ -137,7 +186,7 @@ mod tests {
         std::fs::create_dir_all(d.join("root")).unwrap();
         std::fs::write(d.join("outside"), "CANARY\n").unwrap();
         std::os::unix::fs::symlink(d.join("outside"), d.join("root/link")).unwrap();
-        let root = Root::new(&d.join("root"), false, CLI_HINT).unwrap();
+        let root = Root::new(&d.join("root"), Some(&d.join("root")), false, CLI_HINT).unwrap();
         let abs = d.join("outside").display().to_string();
         for p in ["../outside", abs.as_str(), "link"] {
             let e = format!("{:#}", root.read(p, "f").unwrap_err());
@@ -149,7 +198,7 @@ mod tests {
             );
             assert!(!e.contains("CANARY"));
         }
-        let open = Root::new(&d.join("root"), true, "").unwrap();
+        let open = Root::new(&d.join("root"), None, true, "").unwrap();
         assert_eq!(open.read("link", "f").unwrap().as_slice(), b"CANARY\n");
         let _ = std::fs::remove_dir_all(&d);
     }
