@@ -182,6 +182,9 @@ pub(super) enum Command {
         /// A kind with a pod template and the dotted path to its PodSpec (repeatable)
         #[arg(long, value_name = "KIND=PATH")]
         pod_spec_path: Vec<String>,
+        /// Check the input exactly as given (already rendered), without rendering it first
+        #[arg(long)]
+        as_is: bool,
     },
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:

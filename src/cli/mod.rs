@@ -83,6 +83,7 @@ fn dispatch(command: Command) -> Outcome {
             output,
             private_registry,
             pod_spec_path,
+            as_is,
         } => match extra_kinds(&pod_spec_path) {
             Ok(extra_kinds) => check::run(
                 &spec.options(inputs),
@@ -92,6 +93,7 @@ fn dispatch(command: Command) -> Outcome {
                     ..CheckOptions::default()
                 },
                 matches!(output, CheckFormat::Json),
+                as_is,
                 read_stdin,
             ),
             Err(e) => Outcome::error(e),

@@ -1,7 +1,10 @@
 //! `regcred check`: render, then report images pods could not pull. Exit 1
-//! when any error-level finding exists.
+//! when any error-level finding exists. With `--as-is` the input is checked
+//! exactly as given, without rendering first: that is how CI catches a
+//! stream whose pull Secrets were lost (regcred ran before an overlay moved
+//! the objects, say).
 
-use super::inputs::{RenderOptions, load_and_render};
+use super::inputs::{RenderOptions, load, load_and_render};
 use super::warnings;
 use crate::engine::check::{self, CheckOptions};
 use crate::io::Outcome;
@@ -10,29 +13,41 @@ use crate::k8s::resource::Item;
 use anyhow::Result;
 use serde_yaml_ng::Value;
 
-/// Runs the check; `extra` adds `--private-registry` and `--pod-spec-path`.
+/// Runs the check; `extra` adds `--private-registry` and `--pod-spec-path`;
+/// `as_is` checks the input without rendering it first.
 pub fn run(
     opts: &RenderOptions,
     extra: &CheckOptions,
     json: bool,
+    as_is: bool,
     read_stdin: impl Fn() -> Result<String>,
 ) -> Outcome {
     let opts = RenderOptions {
         keep_trees: true,
         ..opts.clone()
     };
-    let r = match load_and_render(&opts, read_stdin) {
-        Ok(r) => r,
+    let checked = if as_is {
+        load(&opts, read_stdin).and_then(|l| {
+            let copts = CheckOptions::from_specs(&l.jobs)?;
+            Ok((l.items, l.origins, copts, Vec::new()))
+        })
+    } else {
+        load_and_render(&opts, read_stdin).map(|r| {
+            let copts = CheckOptions::from_render(&r.jobs, &r.output);
+            (r.output.items, r.origins, copts, r.output.findings)
+        })
+    };
+    let (items, origins, mut copts, render_findings) = match checked {
+        Ok(c) => c,
         Err(e) => return Outcome::error(e),
     };
-    let mut copts = CheckOptions::from_render(&r.jobs, &r.output);
     copts
         .private_registries
         .extend(extra.private_registries.iter().cloned());
     copts.extra_kinds.extend(extra.extra_kinds.iter().cloned());
     copts.default_namespace = opts.default_namespace.clone();
-    let trees: Vec<&Value> = r.output.items.iter().filter_map(Item::as_value).collect();
-    let findings = check::check(&trees, &r.origins, &copts);
+    let trees: Vec<&Value> = items.iter().filter_map(Item::as_value).collect();
+    let findings = check::check(&trees, &origins, &copts);
     let failed = findings.iter().any(|f| f.severity == Severity::Error);
     Outcome {
         stdout: if json {
@@ -41,7 +56,7 @@ pub fn run(
             check::to_text(&findings)
         }
         .into(),
-        stderr: warnings(&r.output.findings),
+        stderr: warnings(&render_findings),
         code: i32::from(failed),
         ..Outcome::default()
     }

@@ -96,6 +96,29 @@ pub fn load_and_render(
     opts: &RenderOptions,
     read_stdin: impl Fn() -> Result<String>,
 ) -> Result<Rendered> {
+    let Loaded {
+        jobs,
+        items,
+        origins,
+    } = load(opts, read_stdin)?;
+    let output = engine::render_in(items, &jobs, opts.default_namespace.as_deref())?;
+    Ok(Rendered {
+        jobs,
+        output,
+        origins,
+    })
+}
+
+/// The specs and input items of a CLI run, before rendering.
+pub struct Loaded {
+    pub jobs: Vec<Job>,
+    pub items: Vec<Item>,
+    /// The file each item came from.
+    pub origins: Vec<Option<String>>,
+}
+
+/// Loads the specs and the inputs of a CLI run.
+pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Result<Loaded> {
     if let Some(ns) = &opts.default_namespace {
         names::check_label(ns, "default namespace (-n, ARGOCD_APP_NAMESPACE)")?;
     }
@@ -134,10 +157,9 @@ pub fn load_and_render(
             take(documents::resources(&text, &origin)?, &origin)?;
         }
     }
-    let output = engine::render_in(items, &jobs, opts.default_namespace.as_deref())?;
-    Ok(Rendered {
+    Ok(Loaded {
         jobs,
-        output,
+        items,
         origins,
     })
 }

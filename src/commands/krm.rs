@@ -3,7 +3,7 @@
 //! items on failure, belong to [`crate::io::resourcelist::execute`]; this
 //! is the processing step.
 
-use super::warnings;
+use super::{namespace_less_warning, warnings};
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, check};
 use crate::io::Outcome;
@@ -56,7 +56,9 @@ fn process(rl: &ResourceList, cwd: &Path, sources: &credentials::Options) -> Res
         items.push(Item::new(v, keep)?);
         Ok(())
     })?;
-    let out = engine::render_in(items, &jobs, None)?;
+    let unplaced = namespace_less_warning(&items);
+    let mut out = engine::render_in(items, &jobs, None)?;
+    out.findings.extend(unplaced);
     // As a validator (spec.check.enabled), the check's findings join the results.
     let checked = if jobs[0].spec.check.enabled {
         let trees: Vec<&Value> = out.items.iter().filter_map(Item::as_value).collect();

@@ -16,6 +16,8 @@ pub(crate) mod render;
 pub(crate) use inputs::RenderOptions;
 
 use crate::k8s::finding::{Finding, Severity};
+use crate::k8s::resource::Item;
+use crate::k8s::workloads;
 
 /// Warnings (never errors: those fail the run) as stderr lines.
 fn warnings(findings: &[Finding]) -> Vec<String> {
@@ -24,4 +26,31 @@ fn warnings(findings: &[Finding]) -> Vec<String> {
         .filter(|f| f.severity != Severity::Error)
         .map(Finding::to_line)
         .collect()
+}
+
+/// Under kustomize (plugin and KRM modes), ServiceAccounts and workloads
+/// without a namespace are about to be moved by a `namespace:` set later in
+/// an overlay, where regcred cannot follow them: their pull Secrets would be
+/// missing, silently. One warning names a few of them and the fix.
+fn namespace_less_warning(items: &[Item]) -> Option<Finding> {
+    let unplaced: Vec<String> = items
+        .iter()
+        .filter(|i| i.namespace().is_none())
+        .filter_map(|i| {
+            let kind = i.kind()?;
+            (kind == "ServiceAccount" || workloads::is_workload_kind(kind))
+                .then(|| format!("{kind}/{}", i.name().unwrap_or_default()))
+        })
+        .collect();
+    let first = unplaced.first()?;
+    let more = match unplaced.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(Finding::new(
+        Severity::Warning,
+        format!(
+            "{first}{more} have no namespace: a `namespace:` set later (in an overlay) moves them where regcred cannot follow, and their pods would get no pull Secret; list regcred under the transformers of the overlay that sets the namespace, or set the namespace in the base"
+        ),
+    ))
 }

@@ -4,7 +4,7 @@
 //! argument, resources on stdin).
 
 use super::inputs::load_specs;
-use super::warnings;
+use super::{namespace_less_warning, warnings};
 use crate::credentials;
 use crate::engine;
 use crate::io::{Outcome, documents, files};
@@ -54,8 +54,10 @@ pub fn run(
                 Item::new(v, keep)
             })
             .collect::<Result<Vec<_>>>()?;
+        let unplaced = namespace_less_warning(&items);
         let out = engine::render_in(items, &jobs, None)?;
-        Ok::<_, anyhow::Error>((documents::stream(&out.items)?, out.findings))
+        let findings: Vec<_> = out.findings.into_iter().chain(unplaced).collect();
+        Ok::<_, anyhow::Error>((documents::stream(&out.items)?, findings))
     })();
     match result {
         Ok((stdout, findings)) => Outcome {

@@ -14,6 +14,7 @@ use crate::k8s::finding::{Finding, ResourceRef, Severity};
 use crate::k8s::image::{self, ImageRef};
 use crate::k8s::meta::{self, CoreKind};
 use crate::k8s::workloads::{self, ExtraKind};
+use crate::spec::Registry;
 use crate::yaml;
 use base64::Engine as _;
 use serde_yaml_ng::Value;
@@ -33,6 +34,31 @@ pub struct CheckOptions {
 }
 
 impl CheckOptions {
+    /// Private registries and extra kinds from the specs alone, for a
+    /// check of output rendered earlier: the servers each spec names
+    /// (imported docker configs are read for theirs).
+    pub fn from_specs(jobs: &[Job]) -> anyhow::Result<Self> {
+        let mut opts = CheckOptions::default();
+        for job in jobs {
+            for reg in &job.spec.registries {
+                match reg {
+                    Registry::Server { server, .. } => opts.private_registries.push(server.clone()),
+                    Registry::DockerConfig { source, .. } => opts.private_registries.extend(
+                        job.resolver
+                            .docker_config(source)?
+                            .into_iter()
+                            .map(|e| e.server),
+                    ),
+                }
+            }
+            opts.private_registries
+                .extend(job.spec.check.private_registries.iter().cloned());
+            opts.extra_kinds
+                .extend(job.spec.check.pod_spec_paths.iter().cloned());
+        }
+        Ok(opts)
+    }
+
     /// Private registries and extra kinds from the specs of a render.
     pub fn from_render(jobs: &[Job], out: &Output) -> Self {
         let mut opts = CheckOptions::default();

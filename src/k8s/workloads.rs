@@ -27,6 +27,23 @@ pub fn pod_spec_path(kind: &str, api_version: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether a kind is one of the built-in workload kinds (whatever its group).
+pub fn is_workload_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Pod"
+            | "PodTemplate"
+            | "ReplicationController"
+            | "Deployment"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "Rollout"
+    )
+}
+
 /// A kind the user adds with a dotted path to its PodSpec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExtraKind {
