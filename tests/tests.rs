@@ -20,6 +20,7 @@ mod errors;
 mod examples;
 mod explain;
 mod fidelity;
+mod gitops;
 mod hostile;
 mod inject;
 mod install_plugin;

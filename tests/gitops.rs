@@ -1,0 +1,246 @@
+//! GitOps repository shapes: overlays that share credentials across the
+//! repository (the confinement root is the enclosing repository), and the
+//! kustomize ordering mistake that `check --as-is` catches.
+
+use crate::common::{self, Out, TempDir, regcred, run, tool};
+use std::path::Path;
+use std::process::Command;
+
+const CANARY: &str = "CANARY-gitops-4b1e";
+const OUTSIDE: &str = "OUTSIDE-gitops-77aa";
+
+fn spec(password_file: &str) -> String {
+    common::spec(&format!(
+        "  registries:\n  - {{server: registry.example.com, username: robot, password: {{file: {password_file}}}}}\n  namespaces: {{names: [shop]}}\n"
+    ))
+}
+
+fn render(dir: &Path, extra: &[&str]) -> Out {
+    run(
+        regcred()
+            .current_dir(dir)
+            .args(["render", "-f", "regcred.yaml"])
+            .args(extra),
+        "",
+    )
+}
+
+fn password(out: &Out) -> String {
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let docs = common::yaml12(&out.stdout);
+    common::dockerconfig(common::of_kind(&docs, "Secret")[0])
+}
+
+/// A repository (`repo/.git`) with shared credentials and an overlay, and
+/// a file beside the repository.
+fn repository() -> TempDir {
+    let t = TempDir::new("gitops-repo");
+    std::fs::create_dir_all(t.path().join("repo/.git")).unwrap();
+    t.write("repo/creds/pw", &format!("{CANARY}\n"));
+    t.write("repo/overlays/prod/regcred.yaml", &spec("../../creds/pw"));
+    t.write("outside.txt", &format!("{OUTSIDE}\n"));
+    t
+}
+
+#[test]
+fn overlays_read_credentials_shared_across_the_repository() {
+    let t = repository();
+    let prod = t.path().join("repo/overlays/prod");
+    assert!(password(&render(&prod, &[])).contains(CANARY));
+
+    // A symlinked creds/ that stays inside the repository is fine too.
+    std::fs::create_dir_all(t.path().join("repo/shared")).unwrap();
+    std::fs::write(t.path().join("repo/shared/pw"), format!("{CANARY}\n")).unwrap();
+    std::os::unix::fs::symlink(t.path().join("repo/shared"), prod.join("creds")).unwrap();
+    t.write("repo/overlays/prod/regcred.yaml", &spec("creds/pw"));
+    assert!(password(&render(&prod, &[])).contains(CANARY));
+
+    // Out of the repository: refused, with `..` and through a symlink.
+    for (file, why) in [
+        ("../../../outside.txt", "leave the credentials root"),
+        ("out/outside.txt", "outside the credentials root"),
+    ] {
+        if file.starts_with("out/") {
+            std::os::unix::fs::symlink(t.path(), prod.join("out")).unwrap();
+        }
+        t.write("repo/overlays/prod/regcred.yaml", &spec(file));
+        let out = render(&prod, &[]);
+        assert_eq!(out.code, 1, "{file}: {}", out.stdout);
+        assert!(out.stderr.contains(why), "{file}: {}", out.stderr);
+        out.assert_no_canary(OUTSIDE);
+        // --allow-path-outside-root is the opt-in.
+        let allowed = render(&prod, &["--allow-path-outside-root"]);
+        assert!(password(&allowed).contains(OUTSIDE), "{file}");
+    }
+
+    // An explicit, narrower root: --root on the CLI, REGCRED_ROOT elsewhere.
+    t.write("repo/overlays/prod/regcred.yaml", &spec("../../creds/pw"));
+    let out = render(&prod, &["--root", "."]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("leave the credentials root"),
+        "{}",
+        out.stderr
+    );
+    let plugin = |root: Option<&str>| {
+        let mut cmd = regcred();
+        cmd.current_dir(&prod)
+            .env("KUSTOMIZE_PLUGIN_CONFIG_ROOT", &prod)
+            .arg(prod.join("regcred.yaml"));
+        if let Some(r) = root {
+            cmd.env("REGCRED_ROOT", r);
+        }
+        run(
+            &mut cmd,
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+        )
+    };
+    assert!(password(&plugin(None)).contains(CANARY));
+    let narrowed = plugin(Some(prod.to_str().unwrap()));
+    assert_eq!(narrowed.code, 1);
+    assert!(
+        narrowed.stderr.contains("leave the credentials root"),
+        "{}",
+        narrowed.stderr
+    );
+    assert!(
+        !narrowed.stderr.contains("--allow-path-outside-root"),
+        "{}",
+        narrowed.stderr
+    );
+
+    // Outside any repository, the root is the spec's own directory.
+    let bare = std::env::temp_dir().join(format!("regcred-bare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bare);
+    std::fs::create_dir_all(bare.join("app")).unwrap();
+    std::fs::write(bare.join("pw"), format!("{CANARY}\n")).unwrap();
+    std::fs::write(bare.join("app/regcred.yaml"), spec("../pw")).unwrap();
+    let out = render(&bare.join("app"), &[]);
+    let _ = std::fs::remove_dir_all(&bare);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("leave the credentials root"),
+        "{}",
+        out.stderr
+    );
+}
+
+const BASE: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: registry.example.com/shop/web:1.0
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: default
+";
+
+/// regcred in a component runs before the overlay's `namespace:`. It warns,
+/// and `check --as-is` on the build fails, where a re-rendering check
+/// would pass.
+#[test]
+fn a_component_before_the_namespace_is_caught() {
+    let t = repository();
+    let home = t.path().join("plugins");
+    let installed = run(
+        regcred()
+            .args(["install-plugin", "--plugin-home"])
+            .arg(&home),
+        "",
+    );
+    assert_eq!(installed.code, 0, "{}", installed.stderr);
+    t.write("repo/base/app.yaml", BASE);
+    t.write("repo/base/kustomization.yaml", "resources: [app.yaml]\n");
+    t.write(
+        "repo/components/pull/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ntransformers: [regcred.yaml]\n",
+    );
+    let component_spec = common::spec(
+        "  registries:\n  - {server: registry.example.com, username: robot, password: {file: ../../creds/pw}}\n",
+    );
+    t.write("repo/components/pull/regcred.yaml", &component_spec);
+    t.write(
+        "repo/overlays/shop/kustomization.yaml",
+        "namespace: shop\nresources: [../../base]\ncomponents: [../../components/pull]\n",
+    );
+    let built = run(
+        Command::new(tool("kubectl"))
+            .args(["kustomize", "--enable-alpha-plugins"])
+            .arg(t.path().join("repo/overlays/shop"))
+            .env("KUSTOMIZE_PLUGIN_HOME", &home),
+        "",
+    );
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    // kustomize shows a legacy plugin's stderr only when it fails, so the
+    // warning is checked on the plugin run as kustomize runs it.
+    let component = t.path().join("repo/components/pull");
+    let warned = run(
+        regcred()
+            .current_dir(&component)
+            .env("KUSTOMIZE_PLUGIN_CONFIG_ROOT", &component)
+            .arg(component.join("regcred.yaml")),
+        BASE,
+    );
+    assert_eq!(warned.code, 0, "{}", warned.stderr);
+    assert!(
+        warned
+            .stderr
+            .contains("Deployment/web and 1 more have no namespace"),
+        "no warning about the namespace:\n{}",
+        warned.stderr
+    );
+    let spec_path = t.path().join("repo/components/pull/regcred.yaml");
+    let check = |extra: &[&str]| {
+        run(
+            regcred()
+                .args(["check", "-f"])
+                .arg(&spec_path)
+                .args(extra)
+                .arg("-"),
+            &built.stdout,
+        )
+    };
+    let as_is = check(&["--as-is"]);
+    assert_eq!(as_is.code, 1, "{}\n{}", as_is.stdout, as_is.stderr);
+    assert!(as_is.stdout.contains("Deployment/web"), "{}", as_is.stdout);
+    assert!(
+        as_is.stdout.contains("expect ImagePullBackOff"),
+        "{}",
+        as_is.stdout
+    );
+    as_is.assert_no_canary(CANARY);
+    let rerendered = check(&[]);
+    assert_eq!(rerendered.code, 0, "{}", rerendered.stdout);
+    // The overlays example puts regcred after the namespace: its build is clean.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/overlays");
+    for env in ["staging", "prod"] {
+        let built = run(
+            Command::new(tool("kubectl"))
+                .args(["kustomize", "--enable-alpha-plugins"])
+                .arg(example.join("overlays").join(env))
+                .env("KUSTOMIZE_PLUGIN_HOME", &home),
+            "",
+        );
+        assert_eq!(built.code, 0, "{}", built.stderr);
+        assert!(!built.stderr.contains("no namespace"), "{}", built.stderr);
+        let out = run(
+            regcred()
+                .args(["check", "--as-is", "-f"])
+                .arg(example.join("overlays").join(env).join("regcred.yaml"))
+                .arg("-"),
+            &built.stdout,
+        );
+        assert_eq!(out.code, 0, "{env}: {}\n{}", out.stdout, out.stderr);
+    }
+}
