@@ -244,3 +244,116 @@ fn a_component_before_the_namespace_is_caught() {
         assert_eq!(out.code, 0, "{env}: {}\n{}", out.stdout, out.stderr);
     }
 }
+
+const API: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: backend}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: backend}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      serviceAccountName: api
+      containers:
+      - name: web
+        image: registry.example.com/shop/web:1.0
+      - name: sidecar
+        image: docker.io/library/busybox:1.36
+";
+
+fn render_app(t: &TempDir, spec_extra: &str) -> Out {
+    t.write(
+        "repo/regcred.yaml",
+        &common::spec(&format!(
+            "  registries:\n  - {{server: registry.example.com, username: robot, password: {{file: creds/pw}}}}\n{spec_extra}"
+        )),
+    );
+    t.write("repo/app.yaml", API);
+    render(&t.path().join("repo"), &["app.yaml"])
+}
+
+/// A workload pulling from the spec's registry as a ServiceAccount that
+/// gets no entry is warned about, with the fix; fixed, it is not.
+#[test]
+fn workloads_whose_service_account_gets_nothing_are_warned_about() {
+    let t = repository();
+    let out = render_app(&t, "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Deployment backend/web pulls registry.example.com/shop/web:1.0 from registry.example.com as ServiceAccount api"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("\"backend/api\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("spec.inject.workloads"),
+        "{}",
+        out.stderr
+    );
+    out.assert_no_canary(CANARY);
+    for fix in [
+        "  serviceAccounts: {include: [default, api]}\n",
+        "  serviceAccounts: {include: [backend/api]}\n",
+        "  inject: {workloads: true}\n",
+    ] {
+        let out = render_app(&t, fix);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            !out.stderr.contains("does not get Secret"),
+            "{fix}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// `NAMESPACE/NAME` in serviceAccounts.include creates and patches a
+/// ServiceAccount in that namespace only.
+#[test]
+fn service_accounts_can_be_named_per_namespace() {
+    let t = repository();
+    t.write(
+        "repo/regcred.yaml",
+        &common::spec(
+            "  registries:\n  - {server: registry.example.com, username: robot, password: {file: creds/pw}}\n  namespaces: {names: [tsb, istio-system, istio-gateway]}\n  serviceAccounts: {include: [istio-system/tsb-operator-control-plane, 'istio-g*/tsb-operator-data-plane']}\n",
+        ),
+    );
+    let out = render(&t.path().join("repo"), &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let docs = common::yaml12(&out.stdout);
+    let mut accounts: Vec<String> = common::of_kind(&docs, "ServiceAccount")
+        .iter()
+        .map(|sa| {
+            format!(
+                "{}/{}",
+                sa["metadata"]["namespace"].as_str().unwrap(),
+                sa["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    accounts.sort();
+    // Each only where its entry allows: nothing in tsb, no cross product.
+    assert_eq!(
+        accounts,
+        [
+            "istio-gateway/tsb-operator-data-plane",
+            "istio-system/tsb-operator-control-plane"
+        ]
+    );
+    t.write(
+        "repo/regcred.yaml",
+        &common::spec("  registries:\n  - {server: registry.example.com, username: robot, password: {file: creds/pw}}\n  serviceAccounts: {include: [Bad_NS/x]}\n"),
+    );
+    let out = render(&t.path().join("repo"), &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("spec.serviceAccounts.include[0]"),
+        "{}",
+        out.stderr
+    );
+}

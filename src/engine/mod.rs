@@ -13,6 +13,7 @@
 //! then reads the result for images pods could not pull.
 
 pub(crate) mod check;
+mod coverage;
 mod inject;
 pub(crate) mod report;
 mod secrets;
@@ -151,6 +152,14 @@ pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Re
         &sa_pulls,
         default_ns,
     )?;
+    let workloads = workloads_after(&items, &layout, default_ns);
+    findings.extend(coverage::unreached(
+        &workloads,
+        jobs,
+        &selections,
+        &reports,
+        &sa_pulls,
+    ));
     let summary = Summary {
         secrets: secret_count,
         patched_service_accounts: patched,
@@ -174,6 +183,34 @@ pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Re
         summary,
         reports,
     })
+}
+
+/// Every workload among the trees and the pass-through texts, with the
+/// namespace it lands in. Only workloads are copied from.
+fn workloads_after(
+    trees: &[Value],
+    texts: &[Option<Passthrough>],
+    default_ns: Option<&str>,
+) -> Vec<coverage::Workload> {
+    let from_trees = trees.iter().filter(|t| !is_config(t)).filter_map(|t| {
+        Some(coverage::Workload {
+            pod: workloads::pod_facts(t)?,
+            namespace: meta::effective_namespace_of(t, default_ns)?.to_string(),
+            kind: meta::kind(t)?.to_string(),
+            name: meta::name(t).unwrap_or_default().to_string(),
+        })
+    });
+    let from_texts = texts.iter().flatten().filter_map(|p| {
+        let kind = p.kind.as_deref()?;
+        Some(coverage::Workload {
+            pod: p.pod.clone()?,
+            namespace: meta::effective_namespace(Some(kind), p.namespace.as_deref(), default_ns)?
+                .to_string(),
+            kind: kind.to_string(),
+            name: p.name.clone().unwrap_or_default(),
+        })
+    });
+    from_trees.chain(from_texts).collect()
 }
 
 /// True for resources that are function configuration, not output.

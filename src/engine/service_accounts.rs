@@ -46,7 +46,7 @@ pub(super) fn patch_service_accounts(
         for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
             let sa = &job.spec.service_accounts;
             if sel.targets.binary_search(&ns).is_ok()
-                && targeting::service_account_selected(&sa.include, &sa.exclude, &name)
+                && targeting::service_account_selected(&sa.include, &sa.exclude, &ns, &name)
             {
                 add_pull_secret(item, &job.spec.secret_name)
                     .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
@@ -128,10 +128,9 @@ pub(super) fn missing_service_accounts(
             continue;
         }
         for ns in &sel.targets {
-            for p in sa.include.iter().filter(|p| p.is_literal()) {
-                let name = p.as_str();
+            for name in sa.include.iter().filter_map(|p| p.literal_in(ns)) {
                 let key = (ns.clone(), name.to_string());
-                if existing.contains(&key) || sa.exclude.iter().any(|x| x.matches(name)) {
+                if existing.contains(&key) || sa.exclude.iter().any(|x| x.matches(ns, name)) {
                     continue;
                 }
                 let new = wanted.entry(key).or_default();
@@ -146,7 +145,7 @@ pub(super) fn missing_service_accounts(
         for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
             let sa = &job.spec.service_accounts;
             if sel.targets.binary_search(ns).is_ok()
-                && targeting::service_account_selected(&sa.include, &sa.exclude, name)
+                && targeting::service_account_selected(&sa.include, &sa.exclude, ns, name)
                 && !new.pull_secrets.contains(&job.spec.secret_name)
             {
                 new.pull_secrets.push(job.spec.secret_name.clone());

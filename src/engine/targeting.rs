@@ -6,7 +6,7 @@
 //! objects) plus the names the spec lists explicitly.
 
 use crate::k8s::meta::SKIP_ANNOTATION;
-use crate::spec::{NamespaceTargets, Pattern};
+use crate::spec::{AccountPattern, NamespaceTargets};
 use serde_yaml_ng::Mapping;
 use std::collections::{BTreeMap, HashSet};
 
@@ -113,15 +113,20 @@ fn pattern_verdict(
     Ok(())
 }
 
-/// Whether a ServiceAccount name is selected by include/exclude patterns.
-pub fn service_account_selected(include: &[Pattern], exclude: &[Pattern], name: &str) -> bool {
-    include.iter().any(|p| p.matches(name)) && !exclude.iter().any(|p| p.matches(name))
+/// Whether ServiceAccount `ns/name` is selected by include/exclude patterns.
+pub fn service_account_selected(
+    include: &[AccountPattern],
+    exclude: &[AccountPattern],
+    ns: &str,
+    name: &str,
+) -> bool {
+    include.iter().any(|p| p.matches(ns, name)) && !exclude.iter().any(|p| p.matches(ns, name))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::LabelSelector;
+    use crate::spec::{LabelSelector, Pattern};
     use crate::yaml;
 
     fn rules(
@@ -264,21 +269,35 @@ mod tests {
     fn service_account_patterns() {
         let p = |l: &[&str]| {
             l.iter()
-                .map(|s| Pattern::new(s, "f").unwrap())
+                .map(|s| AccountPattern::new(s, "f").unwrap())
                 .collect::<Vec<_>>()
         };
         assert!(service_account_selected(
             &p(&["*"]),
             &p(&["builder"]),
+            "a",
             "default"
         ));
         assert!(!service_account_selected(
             &p(&["*"]),
             &p(&["builder"]),
+            "a",
             "builder"
         ));
-        assert!(!service_account_selected(&p(&["default"]), &[], "app"));
-        assert!(Pattern::new("default", "f").unwrap().is_literal());
-        assert!(!Pattern::new("app-*", "f").unwrap().is_literal());
+        assert!(!service_account_selected(&p(&["default"]), &[], "a", "app"));
+        // namespace/name: only in that namespace.
+        let only = p(&["istio-system/operator", "team-*/builder"]);
+        assert!(service_account_selected(
+            &only,
+            &[],
+            "istio-system",
+            "operator"
+        ));
+        assert!(!service_account_selected(&only, &[], "tsb", "operator"));
+        assert!(service_account_selected(&only, &[], "team-a", "builder"));
+        assert_eq!(only[0].literal_in("istio-system"), Some("operator"));
+        assert_eq!(only[0].literal_in("tsb"), None);
+        assert_eq!(p(&["app-*"])[0].literal_in("x"), None);
+        assert!(AccountPattern::new("a/b/c", "f").is_err());
     }
 }

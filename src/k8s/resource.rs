@@ -7,6 +7,7 @@
 //! input size instead of the ~15 times a tree costs.
 
 use super::meta;
+use super::workloads::{self, PodFacts};
 use crate::yaml;
 use anyhow::Result;
 use serde_yaml_ng::Value;
@@ -26,6 +27,8 @@ pub struct Passthrough {
     pub kind: Option<String>,
     pub name: Option<String>,
     pub namespace: Option<String>,
+    /// For a workload: whom its pods run as and what they pull.
+    pub pod: Option<PodFacts>,
 }
 
 impl Item {
@@ -39,6 +42,7 @@ impl Item {
             kind: meta::kind(&value).map(str::to_string),
             name: meta::name(&value).map(str::to_string),
             namespace: meta::namespace(&value).map(str::to_string),
+            pod: workloads::pod_facts(&value),
         }))
     }
 

@@ -133,6 +133,30 @@ pub fn service_account(pod_spec: &Value) -> String {
         .to_string()
 }
 
+/// What render needs to know about a workload it passes through: whom its
+/// pods run as and what they pull.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodFacts {
+    pub service_account: String,
+    pub images: Vec<String>,
+    /// The pod lists pull Secrets of its own (its ServiceAccount's are then
+    /// not used).
+    pub own_pull_secrets: bool,
+}
+
+/// [`PodFacts`] of a built-in workload kind.
+pub fn pod_facts(item: &Value) -> Option<PodFacts> {
+    let pod = pod_spec(item, &[])?;
+    Some(PodFacts {
+        service_account: service_account(pod),
+        images: containers(pod)
+            .into_iter()
+            .filter_map(|c| c.image)
+            .collect(),
+        own_pull_secrets: !pull_secret_names(pod).is_empty(),
+    })
+}
+
 /// `imagePullSecrets` of every ServiceAccount among `items`, by
 /// (effective namespace, name): what admission copies into a pod that
 /// lists none of its own.

@@ -9,7 +9,7 @@
 mod fields;
 mod selector;
 
-pub(crate) use selector::{LabelSelector, Pattern};
+pub(crate) use selector::{AccountPattern, LabelSelector, Pattern};
 
 use crate::k8s::names;
 use crate::k8s::workloads::ExtraKind;
@@ -144,8 +144,8 @@ pub struct NamespaceTargets {
 
 #[derive(Debug, Clone)]
 pub struct ServiceAccountTargets {
-    pub include: Vec<Pattern>,
-    pub exclude: Vec<Pattern>,
+    pub include: Vec<AccountPattern>,
+    pub exclude: Vec<AccountPattern>,
     pub create_missing: bool,
 }
 
@@ -386,6 +386,13 @@ fn patterns(list: Vec<String>, field: &str) -> Result<Vec<Pattern>> {
         .collect()
 }
 
+fn account_patterns(list: Vec<String>, field: &str) -> Result<Vec<AccountPattern>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| AccountPattern::new(p, &format!("{field}[{i}]")))
+        .collect()
+}
+
 fn parse_namespaces(v: Option<&Value>) -> Result<NamespaceTargets> {
     let empty = Value::Mapping(Mapping::new());
     let f = Fields::new(
@@ -423,17 +430,22 @@ fn parse_service_accounts(v: Option<&Value>) -> Result<ServiceAccountTargets> {
         "spec.serviceAccounts",
         &["include", "exclude", "createMissing"],
     )?;
-    let include = patterns(
+    let include = account_patterns(
         f.string_list("include")?
             .unwrap_or_else(|| vec!["default".into()]),
         &f.path("include"),
     )?;
-    for p in include.iter().filter(|p| p.is_literal()) {
-        names::check_subdomain(p.as_str(), &p.field)?;
+    for p in &include {
+        if p.name.is_literal() {
+            names::check_subdomain(p.name.as_str(), &p.name.field)?;
+        }
+        if let Some(ns) = p.namespace.as_ref().filter(|ns| ns.is_literal()) {
+            names::check_label(ns.as_str(), &ns.field)?;
+        }
     }
     Ok(ServiceAccountTargets {
         include,
-        exclude: patterns(
+        exclude: account_patterns(
             f.string_list("exclude")?.unwrap_or_default(),
             &f.path("exclude"),
         )?,
@@ -559,7 +571,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.secret_name, "regcred");
         assert_eq!(s.namespaces.include[0].as_str(), "*");
-        assert_eq!(s.service_accounts.include[0].as_str(), "default");
+        assert_eq!(s.service_accounts.include[0].name.as_str(), "default");
         assert!(s.service_accounts.create_missing);
     }
 

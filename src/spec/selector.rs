@@ -41,6 +41,43 @@ impl Pattern {
     }
 }
 
+/// A ServiceAccount pattern: `name`, or `namespace/name` to limit it to
+/// namespaces (each part a glob).
+#[derive(Debug, Clone)]
+pub struct AccountPattern {
+    pub namespace: Option<Pattern>,
+    pub name: Pattern,
+}
+
+impl AccountPattern {
+    /// Parses `name` or `namespace/name`; `field` names the list entry.
+    pub fn new(text: &str, field: &str) -> Result<Self> {
+        let (namespace, name) = match text.split_once('/') {
+            Some((ns, name)) => (Some(Pattern::new(ns, field)?), name),
+            None => (None, text),
+        };
+        if name.contains('/') {
+            bail!("{field}: {text:?} has more than one '/' (expected NAME or NAMESPACE/NAME)");
+        }
+        Ok(AccountPattern {
+            namespace,
+            name: Pattern::new(name, field)?,
+        })
+    }
+
+    /// Whether the pattern selects ServiceAccount `ns/name`.
+    pub fn matches(&self, ns: &str, name: &str) -> bool {
+        self.namespace.as_ref().is_none_or(|p| p.matches(ns)) && self.name.matches(name)
+    }
+
+    /// The one name this pattern selects in `ns`, if it names exactly one
+    /// (a literal name, and a namespace part that takes `ns`).
+    pub fn literal_in(&self, ns: &str) -> Option<&str> {
+        (self.name.is_literal() && self.namespace.as_ref().is_none_or(|p| p.matches(ns)))
+            .then(|| self.name.as_str())
+    }
+}
+
 /// Kubernetes `LabelSelector`: `matchLabels` and `matchExpressions`, ANDed.
 #[derive(Debug, Clone, Default)]
 pub struct LabelSelector {

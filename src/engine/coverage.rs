@@ -1,0 +1,73 @@
+//! Workloads a spec's pull Secret does not reach: pods in a target
+//! namespace that pull from the spec's registries as a ServiceAccount that
+//! does not list the spec's Secret. By default only `default` is patched,
+//! so a Deployment running as `api` would fail with ImagePullBackOff while
+//! the render looks fine; this says so, and what to change.
+
+use super::report::SpecReport;
+use super::targeting::Selection;
+use super::{Job, Key, spec_finding};
+use crate::k8s::finding::{Finding, Severity};
+use crate::k8s::image;
+use crate::k8s::workloads::PodFacts;
+use std::collections::BTreeMap;
+
+/// A workload after render: kind, name, effective namespace and pod facts.
+pub(super) struct Workload {
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+    pub pod: PodFacts,
+}
+
+/// One warning per workload and spec whose Secret its pods cannot use.
+pub(super) fn unreached(
+    workloads: &[Workload],
+    jobs: &[Job],
+    selections: &[Selection],
+    reports: &[SpecReport],
+    sa_pulls: &BTreeMap<Key, Vec<String>>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for w in workloads.iter().filter(|w| !w.pod.own_pull_secrets) {
+        let sa = (w.namespace.clone(), w.pod.service_account.clone());
+        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports) {
+            let spec = &job.spec;
+            if spec.inject.workloads || sel.targets.binary_search(&w.namespace).is_err() {
+                continue;
+            }
+            if sa_pulls
+                .get(&sa)
+                .is_some_and(|pulls| pulls.contains(&spec.secret_name))
+            {
+                continue;
+            }
+            let Some((image, registry)) = pulled_from(&w.pod, &report.registries) else {
+                continue;
+            };
+            let (ns, account) = (&w.namespace, &w.pod.service_account);
+            findings.push(spec_finding(
+                spec,
+                Severity::Warning,
+                "spec.serviceAccounts.include",
+                format!(
+                    "{} {ns}/{} pulls {image} from {registry} as ServiceAccount {account}, which does not get Secret {}: add \"{account}\" (or \"{ns}/{account}\") to spec.serviceAccounts.include, or set spec.inject.workloads: true",
+                    w.kind, w.name, spec.secret_name
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+/// The first image of the pod that comes from one of `registries`, and that
+/// registry (matched as kubelet matches credentials).
+fn pulled_from<'a>(pod: &'a PodFacts, registries: &'a [String]) -> Option<(&'a str, &'a str)> {
+    pod.images.iter().find_map(|text| {
+        let parsed = image::parse(text).ok()?;
+        registries
+            .iter()
+            .find(|r| image::registry_matches(r, &parsed))
+            .map(|r| (text.as_str(), r.as_str()))
+    })
+}
