@@ -257,16 +257,41 @@ fn stale_and_deleted_files_are_drift() {
     assert!(!cm.exists(), "--check must not write");
 }
 
-/// Even an empty leftover `.yaml` file is a file `-o` would not write.
+/// A leftover file regcred wrote (it carries the marker line) is drift,
+/// even an otherwise empty one; files regcred did not write, such as a
+/// `kustomization.yaml` kept next to the output, are ignored.
 #[test]
-fn empty_stale_file_is_drift() {
+fn stale_files_regcred_wrote_are_drift_and_others_are_ignored() {
     let repo = Repo::new("drift-empty");
     repo.write_rendered(OLD_PW);
-    std::fs::write(repo.rendered().join("shop/leftover.yaml"), "").unwrap();
+    let marker = std::fs::read_to_string(repo.rendered().join("shop/secret-regcred.yaml"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(marker.starts_with("# Rendered by regcred"), "{marker}");
+    std::fs::write(
+        repo.rendered().join("kustomization.yaml"),
+        "resources: []\n",
+    )
+    .unwrap();
+    std::fs::write(repo.rendered().join("shop/notes.yaml"), "").unwrap();
+    let out = repo.check(OLD_PW);
+    assert_eq!(
+        out.code, 0,
+        "files regcred did not write count as drift:\n{}",
+        out.stdout
+    );
+    std::fs::write(
+        repo.rendered().join("shop/leftover.yaml"),
+        format!("{marker}\n"),
+    )
+    .unwrap();
     let out = repo.check(OLD_PW);
     assert_eq!(
         out.code, 1,
-        "an empty stale file is not reported:\n{}\n{}",
+        "a stale file regcred wrote is not reported:\n{}\n{}",
         out.stdout, out.stderr
     );
     assert!(out.stdout.contains("shop/leftover.yaml"), "{}", out.stdout);

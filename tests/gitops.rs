@@ -357,3 +357,90 @@ fn service_accounts_can_be_named_per_namespace() {
         out.stderr
     );
 }
+
+/// Papercuts a first-time user hit: warnings that say which spec and which
+/// patterns, a kustomization passed to render, a forgotten `-`, and a
+/// missing key that lists the keys there (never the values).
+#[test]
+fn first_time_user_papercuts() {
+    let t = repository();
+    let dir = t.path().join("repo");
+    let body = |pattern: &str| {
+        format!(
+            "  registries:\n  - {{server: registry.example.com, username: robot, password: {{file: creds/pw}}}}\n  namespaces: {{include: ['{pattern}']}}\n"
+        )
+    };
+    t.write("repo/a.yaml", &common::spec(&body("team-*")));
+    t.write(
+        "repo/b.yaml",
+        &common::spec(&body("app-*")).replace("name: regcred", "name: other"),
+    );
+    t.write(
+        "repo/app/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    );
+    t.write(
+        "repo/app/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ns.yaml]\n",
+    );
+    let out = run(
+        regcred()
+            .current_dir(&dir)
+            .args(["render", "-f", "a.yaml", "-f", "b.yaml", "app"]),
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no namespace in the input matches team-*")
+            && out.stderr.contains("(a.yaml)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("matches app-*") && out.stderr.contains("(b.yaml)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("kustomization.yaml: a kustomization is passed through"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("kubectl kustomize DIR | regcred render"),
+        "{}",
+        out.stderr
+    );
+
+    // No INPUT while something is piped in: a hint at `-`.
+    let out = run(
+        regcred().current_dir(&dir).args(["render", "-f", "a.yaml"]),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-x}\n",
+    );
+    assert!(
+        out.stderr.contains("pass - to render what is piped in"),
+        "{}",
+        out.stderr
+    );
+
+    // A key that is not there: the key names, never the values.
+    t.write(
+        "repo/creds/c.yaml",
+        &format!("tokens:\n  ghcr: {CANARY}\n  quay: {CANARY}\n"),
+    );
+    t.write(
+        "repo/regcred.yaml",
+        &common::spec("  registries:\n  - {server: r.io, username: u, password: {file: creds/c.yaml, key: tokens.gitlab}}\n  namespaces: {names: [shop]}\n"),
+    );
+    let out = render(&dir, &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("(keys there: ghcr, quay)"),
+        "{}",
+        out.stderr
+    );
+    out.assert_no_canary(CANARY);
+}

@@ -29,7 +29,7 @@ pub fn run(
     let checked = if as_is {
         load(&opts, read_stdin).and_then(|l| {
             let copts = CheckOptions::from_specs(&l.jobs)?;
-            Ok((l.items, l.origins, copts, Vec::new()))
+            Ok((l.items, l.origins, copts, l.warnings))
         })
     } else {
         load_and_render(&opts, read_stdin).map(|r| {

@@ -3,7 +3,8 @@
 
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, Output};
-use crate::io::{documents, files, walk};
+use crate::io::{self, documents, files, walk};
+use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::names;
 use crate::k8s::resource::Item;
 use crate::spec;
@@ -100,8 +101,10 @@ pub fn load_and_render(
         jobs,
         items,
         origins,
+        warnings,
     } = load(opts, read_stdin)?;
-    let output = engine::render_in(items, &jobs, opts.default_namespace.as_deref())?;
+    let mut output = engine::render_in(items, &jobs, opts.default_namespace.as_deref())?;
+    output.findings.extend(warnings);
     Ok(Rendered {
         jobs,
         output,
@@ -115,6 +118,8 @@ pub struct Loaded {
     pub items: Vec<Item>,
     /// The file each item came from.
     pub origins: Vec<Option<String>>,
+    /// About the inputs themselves (a kustomization read as a resource).
+    pub warnings: Vec<Finding>,
 }
 
 /// Loads the specs and the inputs of a CLI run.
@@ -157,11 +162,39 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
             take(documents::resources(&text, &origin)?, &origin)?;
         }
     }
+    let warnings = input_warning(&items, &origins, opts).into_iter().collect();
     Ok(Loaded {
         jobs,
         items,
         origins,
+        warnings,
     })
+}
+
+/// A `Kustomization` among the inputs is passed through as an object, which
+/// is never what was meant: say how to render what kustomize builds. And an
+/// empty input list with a pipe on stdin means a forgotten `-`.
+fn input_warning(
+    items: &[Item],
+    origins: &[Option<String>],
+    opts: &RenderOptions,
+) -> Option<Finding> {
+    if opts.inputs.is_empty() && io::stdin_is_piped() {
+        return Some(Finding::new(
+            Severity::Warning,
+            "no INPUT given, so stdin is not read: pass - to render what is piped in",
+        ));
+    }
+    let at = items
+        .iter()
+        .position(|i| i.kind() == Some("Kustomization"))?;
+    let file = origins[at].as_deref().unwrap_or("the input");
+    Some(Finding::new(
+        Severity::Warning,
+        format!(
+            "{file}: a kustomization is passed through as an object, not built; render what kustomize builds instead: kubectl kustomize DIR | regcred render -f SPEC -"
+        ),
+    ))
 }
 
 /// Every credential file the specs (selected or not) read: they never

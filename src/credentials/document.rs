@@ -83,7 +83,15 @@ impl Document {
         let path = keypath::parse(key, field)?;
         let doc = self.tree(file).map_err(|e| e.context(field.to_string()))?;
         match keypath::lookup(&doc, &path) {
-            None => bail!("{field}: key {key:?} not found in {file}"),
+            None => {
+                let near = keypath::keys_near(&doc, &path, 20);
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (keys there: {})", near.join(", "))
+                };
+                bail!("{field}: key {key:?} not found in {file}{hint}")
+            }
             Some(v) => match scalar_string(v) {
                 Some(s) => Ok(Zeroizing::new(s)),
                 None => bail!("{field}: key {key:?} in {file} is not a string, number or boolean"),
@@ -206,6 +214,7 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("CANARY"), "{e}");
+        assert!(e.contains("(keys there: ghcr)"), "{e}");
         let e = doc("tokens: {ghcr: [CANARY]}\n", Format::Yaml)
             .extract("tokens.ghcr", "f", "c.yaml")
             .unwrap_err()

@@ -57,6 +57,21 @@ pub fn lookup<'a>(doc: &'a Value, path: &[Segment]) -> Option<&'a Value> {
     })
 }
 
+/// The key names of the deepest mapping `path` reaches, for "not found"
+/// messages: names only, never values, at most `limit` of them.
+pub fn keys_near(doc: &Value, path: &[Segment], limit: usize) -> Vec<String> {
+    let mut node = doc;
+    for seg in path {
+        match lookup(node, std::slice::from_ref(seg)) {
+            Some(next) => node = next,
+            None => break,
+        }
+    }
+    node.as_mapping()
+        .map(|m| m.keys().filter_map(scalar_string).take(limit).collect())
+        .unwrap_or_default()
+}
+
 fn mapping_get<'a>(m: &'a Mapping, key: &str) -> Option<&'a Value> {
     m.iter()
         .find(|(k, _)| scalar_string(k).as_deref() == Some(key))

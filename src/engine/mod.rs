@@ -242,9 +242,13 @@ fn inventory(items: &[Value], default_ns: Option<&str>) -> Inventory {
 fn targeting_findings(spec: &Spec, sel: &Selection, findings: &mut Vec<Finding>) {
     let warn = |field: &str, message: String| spec_finding(spec, Severity::Warning, field, message);
     if spec.namespaces.include_explicit && sel.matched_by_pattern == 0 {
+        let patterns: Vec<&str> = spec.namespaces.include.iter().map(|p| p.as_str()).collect();
         findings.push(warn(
             "spec.namespaces.include",
-            "no namespace in the input matches these patterns (a kustomize generator receives no resources: list namespaces under spec.namespaces.names)".into(),
+            format!(
+                "no namespace in the input matches {} (a kustomize generator receives no resources: list namespaces under spec.namespaces.names)",
+                patterns.join(", ")
+            ),
         ));
     }
     if sel.targets.is_empty() {
@@ -274,6 +278,8 @@ fn spec_finding(spec: &Spec, severity: Severity, field: &str, message: String) -
             namespace: None,
         }),
         field: Some(field.to_string()),
+        // In KRM mode the resource reference already points at the spec.
+        file: (spec.origin != "functionConfig").then(|| spec.origin.clone()),
         ..Finding::new(severity, message)
     }
 }

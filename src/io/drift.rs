@@ -8,7 +8,7 @@
 //! shows up as a changed line, yet the digest cannot be used to guess a
 //! weak password offline.
 
-use super::output_dir::Planned;
+use super::output_dir::{MARKER, Planned};
 use super::{files, walk};
 use crate::k8s::meta;
 use crate::yaml;
@@ -21,15 +21,21 @@ use std::path::{Path, PathBuf};
 
 /// Compares the planned files with the `*.yaml` files under `dir`; returns
 /// a unified diff, empty when everything is current.
+///
+/// Files regcred did not write (no [`MARKER`] line), such as a
+/// `kustomization.yaml` kept next to the output, are not its business: they
+/// are ignored unless regcred would write a file of the same name.
 pub fn diff_dir(dir: &Path, planned: &[Planned]) -> Result<String> {
+    let planned: BTreeMap<&PathBuf, &String> = planned.iter().map(|(p, t)| (p, t)).collect();
     let mut existing: BTreeMap<PathBuf, String> = BTreeMap::new();
     if dir.is_dir() {
         for path in walk::files(dir, walk::YAML)? {
             let text = files::read_text(&path)?;
-            existing.insert(path, text);
+            if text.starts_with(MARKER) || planned.contains_key(&path) {
+                existing.insert(path, text);
+            }
         }
     }
-    let planned: BTreeMap<&PathBuf, &String> = planned.iter().map(|(p, t)| (p, t)).collect();
     let mut out = String::new();
     let mut paths: Vec<&PathBuf> = existing.keys().chain(planned.keys().copied()).collect();
     paths.sort();

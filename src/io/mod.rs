@@ -61,6 +61,12 @@ impl Outcome {
     }
 }
 
+/// Whether stdin is a pipe or a file rather than a terminal.
+pub fn stdin_is_piped() -> bool {
+    use std::io::IsTerminal;
+    !std::io::stdin().is_terminal()
+}
+
 /// All of stdin, as text.
 pub fn read_stdin() -> Result<String> {
     let mut s = String::new();

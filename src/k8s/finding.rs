@@ -75,11 +75,17 @@ impl Finding {
         }
     }
 
-    /// `severity: field: message`, the stderr line of a spec finding.
+    /// `severity: field: message (file)`, the stderr line of a spec
+    /// finding: the file says which spec (and document) when there are
+    /// several.
     pub fn to_line(&self) -> String {
-        match &self.field {
+        let mut line = match &self.field {
             Some(field) => format!("{}: {field}: {}", self.severity.as_str(), self.message),
             None => format!("{}: {}", self.severity.as_str(), self.message),
+        };
+        if let Some(file) = &self.file {
+            line.push_str(&format!(" ({file})"));
         }
+        line
     }
 }
