@@ -27,4 +27,5 @@ mod install_plugin;
 mod kpt_pipeline;
 mod krm;
 mod kubectl_compat;
+mod schema;
 mod sops;

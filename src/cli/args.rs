@@ -141,6 +141,12 @@ pub(super) enum Command {
     )]
     #[command(display_order = 9)]
     Cmp(CmpStep),
+    /// Print the JSON Schema of RegistryCredentials (for yaml-language-server and kubeconform)
+    #[command(after_help = "Examples:
+  regcred schema > regcred.schema.json
+  # in a spec, for editors: # yaml-language-server: $schema=./regcred.schema.json")]
+    #[command(display_order = 12)]
+    Schema,
     /// Print the man page (roff), generated from these definitions
     #[command(after_help = "Example:
   regcred man > /usr/local/share/man/man1/regcred.1")]

@@ -149,6 +149,7 @@ fn dispatch(command: Command) -> Outcome {
             clap_complete::generate(shell, &mut Cli::command(), "regcred", &mut buf);
             Outcome::print(buf)
         }
+        Command::Schema => Outcome::print(crate::spec::SCHEMA.to_string()),
         Command::Man => {
             let mut buf = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut buf) {

@@ -18,6 +18,11 @@ use anyhow::{Result, bail};
 use fields::Fields;
 use serde_yaml_ng::{Mapping, Value};
 
+/// The JSON Schema of the spec (`regcred schema`), for editors
+/// (yaml-language-server) and validators (kubeconform). The parser is the
+/// reference: a test checks the schema names exactly the fields it accepts.
+pub const SCHEMA: &str = include_str!("schema.json");
+
 pub const API_VERSION: &str = "regcred.dev/v1alpha1";
 pub const KIND: &str = "RegistryCredentials";
 
@@ -629,5 +634,110 @@ mod tests {
             .value;
         let e = format!("{:#}", parse(&doc, "x.yaml").unwrap_err());
         assert!(e.contains("x.yaml") && e.contains("apiVersion/kind"), "{e}");
+    }
+
+    /// For every object of the schema, the fields it lists are exactly the
+    /// ones the parser accepts there: an unknown field planted at that
+    /// place is rejected with the parser's own list, which must match.
+    #[test]
+    fn schema_lists_exactly_the_fields_the_parser_accepts() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let reg = "registries: [{server: r.io, username: u, password: p}]";
+        let places = [
+            ("", "zzz: 1\nspec: {REG}"),
+            ("/properties/spec", "spec: {REG, zzz: 1}"),
+            (
+                "/definitions/registry",
+                "spec: {registries: [{server: r.io, username: u, password: p, zzz: 1}]}",
+            ),
+            (
+                "/definitions/source",
+                "spec: {registries: [{server: r.io, username: u, password: {file: f, zzz: 1}}]}",
+            ),
+            (
+                "/properties/spec/properties/namespaces",
+                "spec: {REG, namespaces: {zzz: 1}}",
+            ),
+            (
+                "/definitions/labelSelector",
+                "spec: {REG, namespaces: {selector: {zzz: 1}}}",
+            ),
+            (
+                "/definitions/labelSelector/properties/matchExpressions/items",
+                "spec: {REG, namespaces: {selector: {matchExpressions: [{key: a, operator: Exists, zzz: 1}]}}}",
+            ),
+            (
+                "/properties/spec/properties/serviceAccounts",
+                "spec: {REG, serviceAccounts: {zzz: 1}}",
+            ),
+            (
+                "/properties/spec/properties/secret",
+                "spec: {REG, secret: {zzz: 1}}",
+            ),
+            (
+                "/properties/spec/properties/serviceAccount",
+                "spec: {REG, serviceAccount: {zzz: 1}}",
+            ),
+            (
+                "/properties/spec/properties/decryption",
+                "spec: {REG, decryption: {zzz: 1}}",
+            ),
+            (
+                "/properties/spec/properties/inject",
+                "spec: {REG, inject: {zzz: 1}}",
+            ),
+            (
+                "/properties/spec/properties/inject/properties/fieldPaths/items",
+                "spec: {REG, inject: {fieldPaths: [{kind: K, path: a.b, zzz: 1}]}}",
+            ),
+            (
+                "/properties/spec/properties/check",
+                "spec: {REG, check: {zzz: 1}}",
+            ),
+            (
+                "/properties/spec/properties/check/properties/podSpecPaths/items",
+                "spec: {REG, check: {podSpecPaths: [{kind: K, path: a.b, zzz: 1}]}}",
+            ),
+        ];
+        for (pointer, body) in places {
+            let text = format!(
+                "apiVersion: {API_VERSION}\nkind: {KIND}\nmetadata: {{name: r}}\n{}\n",
+                body.replace("REG", reg)
+            );
+            let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
+            let e = format!("{:#}", parse(&doc, "t").unwrap_err());
+            let listed = e
+                .split("expected one of: ")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{pointer}: {e}"))
+                .trim_end_matches(')');
+            let mut parser: Vec<&str> = listed.split(", ").collect();
+            parser.sort_unstable();
+            // A value source's object forms ({env}, {file}) are the
+            // alternatives of one parser object.
+            let object = schema
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("{pointer}"));
+            let objects: Vec<&serde_json::Value> = match object["oneOf"].as_array() {
+                Some(forms) if object.get("properties").is_none() => {
+                    forms.iter().filter(|f| f["type"] == "object").collect()
+                }
+                _ => vec![object],
+            };
+            let mut schema_fields: Vec<&str> = objects
+                .iter()
+                .flat_map(|o| {
+                    assert_eq!(o["additionalProperties"], false, "{pointer}");
+                    o["properties"]
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .map(String::as_str)
+                })
+                .collect();
+            schema_fields.sort_unstable();
+            schema_fields.dedup();
+            assert_eq!(schema_fields, parser, "{pointer}");
+        }
     }
 }
