@@ -444,3 +444,57 @@ fn first_time_user_papercuts() {
     );
     out.assert_no_canary(CANARY);
 }
+
+/// `regcred encrypt -` reads stdin (YAML unless `--input-type` says), and
+/// the reference sops decrypts what it wrote.
+#[test]
+fn encrypt_reads_stdin() {
+    let t = TempDir::new("gitops-encrypt-stdin");
+    let key = t.path().join("key.txt");
+    let made = run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "");
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    for (args, input, ext) in [
+        (vec![], format!("password: {CANARY}\n"), "yaml"),
+        (
+            vec!["--input-type", "dotenv"],
+            format!("PASSWORD={CANARY}\n"),
+            "env",
+        ),
+    ] {
+        let out = run(
+            regcred()
+                .current_dir(t.path())
+                .args(["encrypt", "--age", &public])
+                .args(&args)
+                .arg("-"),
+            &input,
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.assert_no_canary(CANARY);
+        let enc = t.write(&format!("enc.{ext}"), &out.stdout);
+        let dec = run(
+            Command::new(tool("sops"))
+                .env("SOPS_AGE_KEY_FILE", &key)
+                .args(["--decrypt"])
+                .arg(&enc),
+            "",
+        );
+        assert_eq!(dec.code, 0, "{}", dec.stderr);
+        assert_eq!(dec.stdout, input);
+    }
+    let out = run(
+        regcred().args(["encrypt", "--age", &public, "-i", "-"]),
+        "a: b\n",
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("--in-place needs a file"),
+        "{}",
+        out.stderr
+    );
+}

@@ -66,8 +66,11 @@ pub(super) enum Command {
   regcred encrypt creds.env -o creds.enc.env      # recipients from .sops.yaml")]
     #[command(display_order = 4)]
     Encrypt {
-        /// The plaintext file; its extension picks the format (.yaml/.yml, .json, .env, .ini, else binary)
+        /// The plaintext file, or - for stdin; its extension picks the format (.yaml/.yml, .json, .env, .ini, else binary)
         file: PathBuf,
+        /// The format of the input: yaml, json, dotenv, ini or binary (default: from the extension; yaml for stdin)
+        #[arg(long, value_name = "TYPE", value_parser = ["yaml", "json", "dotenv", "ini", "binary"])]
+        input_type: Option<String>,
         /// Comma-separated age (age1...) or ssh public key recipients (default: SOPS_AGE_RECIPIENTS, then .sops.yaml)
         #[arg(long, value_name = "RECIPIENTS")]
         age: Option<String>,

@@ -106,6 +106,7 @@ fn dispatch(command: Command) -> Outcome {
         Command::InstallPlugin { plugin_home, copy } => plugin::install_command(plugin_home, copy),
         Command::Encrypt {
             file,
+            input_type,
             age,
             encrypted_regex,
             unencrypted_regex,
@@ -125,6 +126,7 @@ fn dispatch(command: Command) -> Outcome {
             .find_map(|(k, v)| v.map(|v| (k.to_string(), v)));
             crypt::encrypt(&crypt::EncryptArgs {
                 file,
+                input_type,
                 age,
                 rule,
                 mac_only_encrypted,

@@ -4,8 +4,8 @@
 use crate::credentials::{encryption_mark, keypath};
 use crate::gocompat::time::rfc3339_now;
 use crate::identities::{self, Discovery, Identities};
-use crate::io::Outcome;
 use crate::io::files::{self, write_atomic};
+use crate::io::{Outcome, read_stdin};
 use crate::sops::{self, EncryptOptions, stores};
 use crate::yaml::scalar_string;
 use anyhow::{Context, Result, anyhow, bail};
@@ -14,7 +14,10 @@ use zeroize::Zeroizing;
 
 /// Options of `regcred encrypt`.
 pub struct EncryptArgs {
+    /// The plaintext, `-` for stdin.
     pub file: PathBuf,
+    /// `--input-type`: overrides the extension (stdin has none: YAML).
+    pub input_type: Option<String>,
     pub age: Option<String>,
     pub rule: Option<(String, String)>,
     pub mac_only_encrypted: bool,
@@ -72,11 +75,28 @@ fn encrypt_options(args: &EncryptArgs) -> Result<(EncryptOptions, Option<String>
 /// `regcred encrypt`.
 pub fn encrypt(args: &EncryptArgs) -> Outcome {
     let run = || -> Result<Outcome> {
-        let plain = files::read(&args.file)
-            .with_context(|| format!("cannot read {}", args.file.display()))?;
+        let stdin = args.file.as_os_str() == "-";
+        if stdin && args.in_place {
+            bail!("--in-place needs a file, not stdin");
+        }
+        let plain = if stdin {
+            Zeroizing::new(read_stdin()?.into_bytes())
+        } else {
+            files::read(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?
+        };
         let (opts, note) = encrypt_options(args)?;
-        let out = sops::encrypt(&args.file.display().to_string(), &plain, &opts)
-            .with_context(|| args.file.display().to_string())?;
+        let shown = if stdin {
+            "stdin".to_string()
+        } else {
+            args.file.display().to_string()
+        };
+        let format = match (args.input_type.as_deref(), stdin) {
+            (Some(t), _) => stores::Format::from_type(t),
+            (None, true) => stores::Format::Yaml,
+            (None, false) => stores::Format::from_path(&shown),
+        };
+        let out = sops::encrypt(format, &shown, &plain, &opts).with_context(|| shown.clone())?;
         let target = if args.in_place {
             Some(args.file.clone())
         } else {

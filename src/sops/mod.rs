@@ -138,14 +138,19 @@ pub(crate) struct EncryptOptions {
     pub(crate) mac_only_encrypted: bool,
 }
 
-/// Encrypts `plaintext` (format chosen from `path`'s extension, as sops does).
-pub(crate) fn encrypt(path: &str, plaintext: &[u8], opts: &EncryptOptions) -> Result<Vec<u8>> {
+/// Encrypts `plaintext` in `format` (sops picks it from the extension, or
+/// `--input-type`); `path` names the input in messages.
+pub(crate) fn encrypt(
+    format: Format,
+    path: &str,
+    plaintext: &[u8],
+    opts: &EncryptOptions,
+) -> Result<Vec<u8>> {
     if opts.recipients.is_empty() {
         bail!(
             "no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml"
         );
     }
-    let format = Format::from_path(path);
     let text = std::str::from_utf8(plaintext).map_err(|_| anyhow!("{path} is not UTF-8 text"))?;
     let mut docs = if format == Format::Binary {
         vec![Node::Map(vec![(

@@ -32,6 +32,18 @@ pub(crate) enum Format {
 }
 
 impl Format {
+    /// The store sops' `--input-type` names (`yaml`, `json`, `dotenv`,
+    /// `ini`, anything else binary).
+    pub(crate) fn from_type(t: &str) -> Format {
+        match t {
+            "yaml" => Format::Yaml,
+            "json" => Format::Json,
+            "dotenv" => Format::Dotenv,
+            "ini" => Format::Ini,
+            _ => Format::Binary,
+        }
+    }
+
     /// The store sops picks from a file name.
     pub(crate) fn from_path(path: &str) -> Format {
         let lower = path.to_ascii_lowercase();
