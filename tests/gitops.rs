@@ -498,3 +498,100 @@ fn encrypt_reads_stdin() {
         out.stderr
     );
 }
+
+/// `check` and `explain` need only registry names: they run without the
+/// age key that render needs. A registry name hidden inside an encrypted
+/// docker config.json is reported as unknown, not a failure. `--strict`
+/// makes every registry that is not known public need credentials.
+#[test]
+fn check_and_explain_run_without_keys_and_strict_mode() {
+    // A docker config.json that is encrypted and cannot be read.
+    let repo = repository();
+    let dir = repo.path().join("repo");
+    let key = repo.path().join("key.txt");
+    assert_eq!(
+        run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "").code,
+        0
+    );
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    repo.write(
+        "repo/creds/config.json",
+        "{\"auths\": {\"quay.io\": {\"auth\": \"dTpw\"}}}\n",
+    );
+    let enc = run(
+        regcred()
+            .current_dir(&dir)
+            .args(["encrypt", "--age", &public, "creds/config.json"]),
+        "",
+    );
+    assert_eq!(enc.code, 0, "{}", enc.stderr);
+    repo.write("repo/creds/config.enc.json", &enc.stdout);
+    repo.write("repo/creds/pw.yaml", &format!("password: {CANARY}\n"));
+    let enc = run(
+        regcred()
+            .current_dir(&dir)
+            .args(["encrypt", "--age", &public, "creds/pw.yaml"]),
+        "",
+    );
+    assert_eq!(enc.code, 0, "{}", enc.stderr);
+    repo.write("repo/creds/pw.enc.yaml", &enc.stdout);
+    repo.write(
+        "repo/regcred.yaml",
+        &common::spec("  registries:\n  - {server: registry.example.com, username: robot, password: {file: creds/pw.enc.yaml, key: password}}\n  - dockerConfig: {file: creds/config.enc.json}\n  namespaces: {names: [shop]}\n"),
+    );
+    repo.write("repo/app.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - {name: a, image: registry.example.com/a:1}\n  - {name: b, image: quay.io/b/c:1}\n  - {name: c, image: nginx:1.27}\n");
+    let keyless = |command: &str, extra: &[&str]| {
+        let mut cmd = regcred();
+        cmd.current_dir(&dir)
+            .env("HOME", repo.path())
+            .env("XDG_CONFIG_HOME", repo.path())
+            .env_remove("SOPS_AGE_KEY")
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOPS_AGE_KEY_CMD");
+        cmd.args([command, "-f", "regcred.yaml", "app.yaml"])
+            .args(extra);
+        run(&mut cmd, "")
+    };
+    let check = |extra: &[&str]| keyless("check", extra);
+    let render = keyless("render", &[]);
+    assert_eq!(
+        render.code, 1,
+        "render must need the key: {}",
+        render.stdout
+    );
+    assert!(
+        render.stderr.contains("no age identity"),
+        "{}",
+        render.stderr
+    );
+    let explain = keyless("explain", &[]);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(
+        explain.stdout.contains("registry.example.com"),
+        "{}",
+        explain.stdout
+    );
+    explain.assert_no_canary(CANARY);
+    let out = check(&[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("are unknown without reading it"),
+        "{}",
+        out.stderr
+    );
+    // Strict: quay.io now needs credentials; Docker Hub's nginx does not.
+    let out = check(&["--strict"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("quay.io/b/c:1"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("nginx:1.27: image from"),
+        "{}",
+        out.stdout
+    );
+    let out = check(&["--strict", "--public-registry", "quay.io"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}

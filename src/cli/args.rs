@@ -194,6 +194,12 @@ pub(super) enum Command {
         /// Check the input exactly as given (already rendered), without rendering it first
         #[arg(long)]
         as_is: bool,
+        /// Every registry needs credentials, except Docker Hub's official images and --public-registry ones
+        #[arg(long)]
+        strict: bool,
+        /// A registry that needs no credentials, for --strict (repeatable)
+        #[arg(long, value_name = "REGISTRY")]
+        public_registry: Vec<String>,
     },
     /// Run as a KRM function: ResourceList on stdin, ResourceList on stdout (the default with no arguments)
     #[command(after_help = "Example:
@@ -248,6 +254,7 @@ impl SpecArgs {
                 age_key_file: self.age_key_file,
                 interactive: true,
                 from_cli: true,
+                names_only: false,
             },
             ..RenderOptions::default()
         }

@@ -84,12 +84,16 @@ fn dispatch(command: Command) -> Outcome {
             private_registry,
             pod_spec_path,
             as_is,
+            strict,
+            public_registry,
         } => match extra_kinds(&pod_spec_path) {
             Ok(extra_kinds) => check::run(
-                &spec.options(inputs),
+                &names_only(spec.options(inputs)),
                 &CheckOptions {
                     private_registries: private_registry,
                     extra_kinds,
+                    strict,
+                    public_registries: public_registry,
                     ..CheckOptions::default()
                 },
                 matches!(output, CheckFormat::Json),
@@ -102,7 +106,7 @@ fn dispatch(command: Command) -> Outcome {
             spec,
             inputs,
             output,
-        } => explain::run(&spec.options(inputs), output.into(), read_stdin),
+        } => explain::run(&names_only(spec.options(inputs)), output.into(), read_stdin),
         Command::InstallPlugin { plugin_home, copy } => plugin::install_command(plugin_home, copy),
         Command::Encrypt {
             file,
@@ -175,6 +179,13 @@ fn root_from_env() -> Option<PathBuf> {
     std::env::var_os("REGCRED_ROOT")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
+}
+
+/// `check` and `explain` need registry names, never credential values:
+/// they run without the decryption keys pull-request CI should not hold.
+fn names_only(mut opts: RenderOptions) -> RenderOptions {
+    opts.sources.names_only = true;
+    opts
 }
 
 /// `--pod-spec-path KIND=PATH` arguments.

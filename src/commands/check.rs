@@ -8,7 +8,7 @@ use super::inputs::{RenderOptions, load, load_and_render};
 use super::warnings;
 use crate::engine::check::{self, CheckOptions};
 use crate::io::Outcome;
-use crate::k8s::finding::Severity;
+use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::resource::Item;
 use anyhow::Result;
 use serde_yaml_ng::Value;
@@ -28,8 +28,15 @@ pub fn run(
     };
     let checked = if as_is {
         load(&opts, read_stdin).and_then(|l| {
-            let copts = CheckOptions::from_specs(&l.jobs)?;
-            Ok((l.items, l.origins, copts, l.warnings))
+            let (copts, unknown) = CheckOptions::from_specs(&l.jobs)?;
+            let mut warnings = l.warnings;
+            warnings.extend(unknown.into_iter().map(|e| {
+                Finding::new(
+                    Severity::Warning,
+                    format!("registry names in a docker config.json are unknown without reading it ({e}); they are left out"),
+                )
+            }));
+            Ok((l.items, l.origins, copts, warnings))
         })
     } else {
         load_and_render(&opts, read_stdin).map(|r| {
@@ -45,6 +52,8 @@ pub fn run(
         .private_registries
         .extend(extra.private_registries.iter().cloned());
     copts.extra_kinds.extend(extra.extra_kinds.iter().cloned());
+    copts.strict = extra.strict;
+    copts.public_registries = extra.public_registries.clone();
     copts.default_namespace = opts.default_namespace.clone();
     let trees: Vec<&Value> = items.iter().filter_map(Item::as_value).collect();
     let findings = check::check(&trees, &origins, &copts);

@@ -37,6 +37,10 @@ pub struct Options {
     /// The confinement root (`--root`, `REGCRED_ROOT`); by default the
     /// enclosing repository of the spec's directory.
     pub root: Option<PathBuf>,
+    /// Only registry names are needed (`check`, `explain`): credential
+    /// values are not read, so nothing is decrypted that does not name a
+    /// registry, and pull-request CI needs no keys.
+    pub names_only: bool,
     /// The run came from the command line: refusals may name its
     /// `--allow-path-outside-root` flag (KRM, plugin and Argo CD modes have none).
     pub from_cli: bool,
@@ -45,6 +49,7 @@ pub struct Options {
 /// Resolves value sources relative to one root directory.
 pub struct Resolver {
     root: Root,
+    names_only: bool,
     env: EnvLookup,
     decryptor: Option<Decryptor>,
     cache: RefCell<HashMap<PathBuf, Document>>,
@@ -56,6 +61,7 @@ impl Resolver {
     pub fn new(base: &Path, opts: &Options) -> Result<Self> {
         let hint = if opts.from_cli { CLI_HINT } else { "" };
         Ok(Resolver {
+            names_only: opts.names_only,
             root: Root::new(
                 base,
                 opts.root.as_deref(),
@@ -99,8 +105,17 @@ impl Resolver {
         self
     }
 
+    /// Whether values are read (false when only registry names are needed).
+    pub fn reads_values(&self) -> bool {
+        !self.names_only
+    }
+
     /// The value of one source. Whole files lose their trailing newline.
+    /// When only names are needed, a placeholder stands for every value.
     pub fn resolve(&self, source: &ValueSource) -> Result<Zeroizing<String>> {
+        if self.names_only {
+            return Ok(Zeroizing::new(NOT_READ.to_string()));
+        }
         match source {
             ValueSource::Literal { value, .. } => Ok(Zeroizing::new(value.clone())),
             ValueSource::Env { name, field, .. } => match (self.env)(name) {
@@ -168,6 +183,9 @@ impl Resolver {
         Ok(doc)
     }
 }
+
+/// What stands for a credential value that was not read.
+const NOT_READ: &str = "not-read";
 
 /// `...password.file` names the file; a bad key is reported at `...password.key`.
 fn field_of_key(file_field: &str) -> String {

@@ -31,24 +31,36 @@ pub struct CheckOptions {
     pub extra_kinds: Vec<ExtraKind>,
     /// Namespace of namespaced objects without one.
     pub default_namespace: Option<String>,
+    /// `--strict`: every registry needs credentials unless it is known
+    /// public (Docker Hub's official `library/` images, `public_registries`).
+    pub strict: bool,
+    /// `--public-registry`: registry keys that need no credentials.
+    pub public_registries: Vec<String>,
 }
 
 impl CheckOptions {
     /// Private registries and extra kinds from the specs alone, for a
     /// check of output rendered earlier: the servers each spec names
     /// (imported docker configs are read for theirs).
-    pub fn from_specs(jobs: &[Job]) -> anyhow::Result<Self> {
+    /// The second value lists docker configs whose registry names could
+    /// not be read (when only names are needed).
+    pub fn from_specs(jobs: &[Job]) -> anyhow::Result<(Self, Vec<String>)> {
         let mut opts = CheckOptions::default();
+        let mut unknown = Vec::new();
         for job in jobs {
             for reg in &job.spec.registries {
                 match reg {
                     Registry::Server { server, .. } => opts.private_registries.push(server.clone()),
-                    Registry::DockerConfig { source, .. } => opts.private_registries.extend(
-                        job.resolver
-                            .docker_config(source)?
-                            .into_iter()
-                            .map(|e| e.server),
-                    ),
+                    Registry::DockerConfig { source, .. } => match job
+                        .resolver
+                        .docker_config(source)
+                    {
+                        Ok(entries) => opts
+                            .private_registries
+                            .extend(entries.into_iter().map(|e| e.server)),
+                        Err(e) if !job.resolver.reads_values() => unknown.push(format!("{e:#}")),
+                        Err(e) => return Err(e),
+                    },
                 }
             }
             opts.private_registries
@@ -56,7 +68,7 @@ impl CheckOptions {
             opts.extra_kinds
                 .extend(job.spec.check.pod_spec_paths.iter().cloned());
         }
-        Ok(opts)
+        Ok((opts, unknown))
     }
 
     /// Private registries and extra kinds from the specs of a render.
@@ -212,15 +224,13 @@ pub fn check(items: &[&Value], origins: &[Option<String>], opts: &CheckOptions) 
                     "imagePullPolicy: Always with a digest contacts the registry on every start for an image that cannot change; IfNotPresent is enough".into(),
                 ));
             }
-            if let Some(message) = coverage_gap(
-                &image,
-                &ns,
-                &sa_name,
-                sa.is_some(),
-                &pulls,
-                &secrets,
-                &opts.private_registries,
-            ) {
+            let pod = PodView {
+                ns: &ns,
+                sa_name: &sa_name,
+                sa_known: sa.is_some(),
+                pulls: &pulls,
+            };
+            if let Some(message) = coverage_gap(&image, &pod, &secrets, opts) {
                 findings.push(found(Severity::Error, message));
             }
         }
@@ -228,17 +238,49 @@ pub fn check(items: &[&Value], origins: &[Option<String>], opts: &CheckOptions) 
     findings
 }
 
+/// What a pod can pull with: its namespace, ServiceAccount and the pull
+/// Secrets it ends up with.
+struct PodView<'a> {
+    ns: &'a str,
+    sa_name: &'a str,
+    /// The ServiceAccount is in the input (else its live list is unknown).
+    sa_known: bool,
+    pulls: &'a [String],
+}
+
+/// The registry an image needs credentials for: one of the private
+/// registries it matches, or in strict mode any registry not known public.
+fn needs_credentials(image: &ImageRef, opts: &CheckOptions) -> Option<String> {
+    if let Some(k) = opts
+        .private_registries
+        .iter()
+        .find(|k| image::registry_matches(k, image))
+    {
+        return Some(k.clone());
+    }
+    let name = image.name();
+    let public = name.starts_with("docker.io/library/")
+        || opts
+            .public_registries
+            .iter()
+            .any(|k| image::registry_matches(k, image));
+    (opts.strict && !public).then(|| name.split('/').next().unwrap_or_default().to_string())
+}
+
 /// Why a private image has no credentials, or `None` when it is covered or public.
 fn coverage_gap(
     image: &ImageRef,
-    ns: &str,
-    sa_name: &str,
-    sa_known: bool,
-    pulls: &[String],
+    pod: &PodView,
     secrets: &BTreeMap<Key, Vec<String>>,
-    private: &[String],
+    opts: &CheckOptions,
 ) -> Option<String> {
-    let registry = private.iter().find(|k| image::registry_matches(k, image))?;
+    let PodView {
+        ns,
+        sa_name,
+        sa_known,
+        pulls,
+    } = *pod;
+    let registry = needs_credentials(image, opts)?;
     let covered = pulls.iter().any(|secret| {
         secrets
             .get(&(ns.to_string(), secret.clone()))

@@ -125,19 +125,31 @@ fn payload(
                     ..Default::default()
                 };
                 if let (Some(value), Some(source)) = (&entry.auth, auth) {
-                    if !value.is_empty() {
+                    if !value.is_empty() && resolver.reads_values() {
                         dockerconfig::check_auth(value, source.field())?;
                     }
                 }
                 entries.push(entry);
                 fields.push(format!("{field}.server"));
             }
-            Registry::DockerConfig { source, field } => {
-                for e in resolver.docker_config(source)? {
-                    entries.push(e);
-                    fields.push(field.clone());
+            Registry::DockerConfig { source, field } => match resolver.docker_config(source) {
+                Ok(imported) => {
+                    for e in imported {
+                        entries.push(e);
+                        fields.push(field.clone());
+                    }
                 }
-            }
+                // Only names were needed: say which are unknown, do not fail.
+                Err(e) if !resolver.reads_values() => findings.push(spec_finding(
+                    spec,
+                    Severity::Warning,
+                    field,
+                    format!(
+                        "the registry names in this docker config.json are unknown without reading it ({e:#}); they are left out"
+                    ),
+                )),
+                Err(e) => return Err(e),
+            },
         }
     }
     let mut seen = HashMap::with_capacity(entries.len());
