@@ -595,3 +595,124 @@ fn check_and_explain_run_without_keys_and_strict_mode() {
     let out = check(&["--strict", "--public-registry", "quay.io"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let key = dir.join(name);
+    assert_eq!(
+        run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "").code,
+        0
+    );
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    (key, public)
+}
+
+/// `render -o DIR --encrypt`: Secrets stay encrypted in Git, the reference
+/// sops decrypts them, re-rendering changes no byte unless the content or
+/// the recipients change, and `--check` compares decrypted content.
+#[test]
+fn encrypted_output_for_commit_the_output_workflows() {
+    let t = repository();
+    let dir = t.path().join("repo");
+    let (key, public) = age_key(t.path(), "key.txt");
+    t.write("repo/regcred.yaml", &spec("creds/pw"));
+    t.write(
+        "repo/app.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    );
+    let render = |extra: &[&str], with_key: bool| {
+        let mut cmd = regcred();
+        cmd.current_dir(&dir)
+            .env("HOME", t.path())
+            .env_remove("SOPS_AGE_KEY_FILE");
+        if with_key {
+            cmd.env("SOPS_AGE_KEY_FILE", &key);
+        }
+        cmd.args(["render", "-f", "regcred.yaml", "app.yaml"])
+            .args(extra);
+        run(&mut cmd, "")
+    };
+    let out = render(&["-o", "out", "--encrypt", "--age", &public], false);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let secret = dir.join("out/shop/secret-regcred.yaml");
+    let sealed = std::fs::read_to_string(&secret).unwrap();
+    assert!(sealed.starts_with("# Rendered by regcred"), "{sealed}");
+    assert!(
+        sealed.contains("ENC[AES256_GCM,") && sealed.contains("encrypted_regex"),
+        "{sealed}"
+    );
+    assert!(!sealed.contains(CANARY), "plaintext in the committed file");
+    assert!(
+        !std::fs::read_to_string(dir.join("out/shop/serviceaccount-default.yaml"))
+            .unwrap()
+            .contains("ENC[")
+    );
+    // The reference sops decrypts it to the Secret.
+    let decrypted = run(
+        Command::new(tool("sops"))
+            .env("SOPS_AGE_KEY_FILE", &key)
+            .args(["--decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(&secret),
+        "",
+    );
+    assert_eq!(decrypted.code, 0, "{}", decrypted.stderr);
+    let docs = common::yaml12(&decrypted.stdout);
+    assert!(common::dockerconfig(&docs[0]).contains(CANARY));
+
+    // No churn: the same content and recipients keep the file as it is.
+    assert_eq!(
+        render(&["-o", "out", "--encrypt", "--age", &public], true).code,
+        0
+    );
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        sealed,
+        "re-encrypted without a change"
+    );
+    assert_eq!(render(&["--check", "out"], true).code, 0);
+
+    // --check needs the identity, and says so.
+    let out = render(&["--check", "out"], false);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("needs its age identity"),
+        "{}",
+        out.stderr
+    );
+
+    // A new password: --check reports drift (redacted); -o re-encrypts.
+    t.write("repo/creds/pw", "NEW-PASSWORD-d41c\n");
+    let out = render(&["--check", "out"], true);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("<redacted"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("NEW-PASSWORD") && !out.stdout.contains(CANARY),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        render(&["-o", "out", "--encrypt", "--age", &public], true).code,
+        0
+    );
+    assert_ne!(std::fs::read_to_string(&secret).unwrap(), sealed);
+
+    // New recipients from a .sops.yaml creation rule: re-encrypted for them.
+    let (key2, public2) = age_key(t.path(), "key2.txt");
+    t.write(
+        "repo/.sops.yaml",
+        &format!("creation_rules:\n  - path_regex: out/.*\n    age: {public2}\n"),
+    );
+    assert_eq!(render(&["-o", "out", "--encrypt"], true).code, 0);
+    let decrypted = run(
+        Command::new(tool("sops"))
+            .env("SOPS_AGE_KEY_FILE", &key2)
+            .args(["--decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(&secret),
+        "",
+    );
+    assert_eq!(decrypted.code, 0, "{}", decrypted.stderr);
+    assert!(common::dockerconfig(&common::yaml12(&decrypted.stdout)[0]).contains("NEW-PASSWORD"));
+}

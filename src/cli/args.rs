@@ -55,9 +55,15 @@ pub(super) enum Command {
         /// Write one file per object into DIR instead of a stream to stdout
         #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
         output_dir: Option<PathBuf>,
-        /// Compare with the files a previous `-o DIR` wrote: print a diff (Secret data redacted) and exit 1 if out of date
+        /// Compare with the files a previous `-o DIR` wrote: print a diff (Secret data redacted) and exit 1 if out of date; encrypted files are compared decrypted
         #[arg(long, value_name = "DIR", conflicts_with = "output_dir")]
         check: Option<PathBuf>,
+        /// With -o DIR: write each Secret SOPS-encrypted (data and stringData), for Flux and other commit-the-output workflows
+        #[arg(long, requires = "output_dir")]
+        encrypt: bool,
+        /// With --encrypt: comma-separated age recipients (default: SOPS_AGE_RECIPIENTS, then .sops.yaml creation rules)
+        #[arg(long, value_name = "RECIPIENTS", requires = "encrypt")]
+        age: Option<String>,
     },
     /// Encrypt a file with SOPS (age recipients); the reference sops decrypts the result
     #[command(after_help = "Examples:

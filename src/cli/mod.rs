@@ -69,10 +69,14 @@ fn dispatch(command: Command) -> Outcome {
             inputs,
             output_dir,
             check,
+            encrypt,
+            age,
         } => render::run(
             &RenderOptions {
                 output_dir,
                 check_dir: check,
+                encrypt,
+                encrypt_for: age,
                 ..spec.options(inputs)
             },
             read_stdin,

@@ -35,7 +35,24 @@ fn ok(stdout: Vec<u8>, stderr: Vec<String>) -> Outcome {
 
 /// Recipients from `--age`, else `SOPS_AGE_RECIPIENTS`, else `.sops.yaml`.
 fn encrypt_options(args: &EncryptArgs) -> Result<(EncryptOptions, Option<String>)> {
-    let explicit = args.age.clone().or_else(|| {
+    options_for(
+        &args.file,
+        args.age.clone(),
+        args.rule.clone(),
+        args.mac_only_encrypted,
+    )
+}
+
+/// How to encrypt `file`: recipients from `age` (`--age`), else
+/// `SOPS_AGE_RECIPIENTS`, else the `.sops.yaml` creation rule for `file`;
+/// `rule` replaces the creation rule's. The note says which rule was used.
+pub(super) fn options_for(
+    file: &Path,
+    age: Option<String>,
+    rule: Option<(String, String)>,
+    mac_only_encrypted: bool,
+) -> Result<(EncryptOptions, Option<String>)> {
+    let explicit = age.or_else(|| {
         std::env::var("SOPS_AGE_RECIPIENTS")
             .ok()
             .filter(|s| !s.is_empty())
@@ -49,18 +66,18 @@ fn encrypt_options(args: &EncryptArgs) -> Result<(EncryptOptions, Option<String>
         return Ok((
             EncryptOptions {
                 recipients,
-                rule: args.rule.clone(),
-                mac_only_encrypted: args.mac_only_encrypted,
+                rule,
+                mac_only_encrypted,
             },
             None,
         ));
     }
-    match sops::config::options_for(&args.file)? {
+    match sops::config::options_for(file)? {
         Some((config, mut opts)) => {
-            if args.rule.is_some() {
-                opts.rule = args.rule.clone();
+            if rule.is_some() {
+                opts.rule = rule;
             }
-            opts.mac_only_encrypted |= args.mac_only_encrypted;
+            opts.mac_only_encrypted |= mac_only_encrypted;
             Ok((
                 opts,
                 Some(format!("using creation rule from {}", config.display())),

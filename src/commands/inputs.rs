@@ -30,6 +30,11 @@ pub struct RenderOptions {
     pub exclude_specs: Vec<PathBuf>,
     /// Keep every input resource as a tree (`check` inspects them all).
     pub keep_trees: bool,
+    /// `-o DIR --encrypt`: write Secrets SOPS-encrypted.
+    pub encrypt: bool,
+    /// `--age`: the recipients to encrypt for (else `SOPS_AGE_RECIPIENTS`,
+    /// else `.sops.yaml`).
+    pub encrypt_for: Option<String>,
     pub sources: credentials::Options,
 }
 

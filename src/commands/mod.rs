@@ -12,6 +12,7 @@ mod inputs;
 pub(crate) mod krm;
 pub(crate) mod plugin;
 pub(crate) mod render;
+mod sealed;
 
 pub(crate) use inputs::RenderOptions;
 

@@ -2,6 +2,7 @@
 //! or a drift check against a directory.
 
 use super::inputs::{RenderOptions, load_and_render};
+use super::sealed::Sealer;
 use super::warnings;
 use crate::io::{Outcome, documents, drift, output_dir};
 use anyhow::Result;
@@ -22,9 +23,16 @@ pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Out
         info: vec![out.summary.to_string()],
         ..Outcome::default()
     };
+    let sealer = Sealer::new(opts.encrypt_for.clone(), opts.sources.age_key_file.clone());
     let written = match (&opts.output_dir, &opts.check_dir) {
-        (_, Some(dir)) => {
-            output_dir::plan(dir, &out.items).and_then(|planned| drift::diff_dir(dir, &planned))
+        (_, Some(dir)) => output_dir::plan(dir, &out.items)
+            .and_then(|planned| drift::diff_dir(dir, &planned, &|p, t| sealer.open(p, t))),
+        (Some(dir), None) if opts.encrypt => {
+            output_dir::plan(dir, &out.items).and_then(|mut planned| {
+                let notes = sealer.seal(&mut planned)?;
+                outcome.info.extend(notes);
+                output_dir::write_planned(dir, &planned).map(|()| String::new())
+            })
         }
         (Some(dir), None) => output_dir::write(dir, &out.items).map(|()| String::new()),
         (None, None) => documents::stream(&out.items),

@@ -25,13 +25,21 @@ use std::path::{Path, PathBuf};
 /// Files regcred did not write (no [`MARKER`] line), such as a
 /// `kustomization.yaml` kept next to the output, are not its business: they
 /// are ignored unless regcred would write a file of the same name.
-pub fn diff_dir(dir: &Path, planned: &[Planned]) -> Result<String> {
+///
+/// `open` turns an existing file into what `-o` would have written in
+/// plaintext, when it is encrypted (`None` leaves it as it is).
+pub fn diff_dir(
+    dir: &Path,
+    planned: &[Planned],
+    open: &dyn Fn(&Path, &str) -> Result<Option<String>>,
+) -> Result<String> {
     let planned: BTreeMap<&PathBuf, &String> = planned.iter().map(|(p, t)| (p, t)).collect();
     let mut existing: BTreeMap<PathBuf, String> = BTreeMap::new();
     if dir.is_dir() {
         for path in walk::files(dir, walk::YAML)? {
             let text = files::read_text(&path)?;
             if text.starts_with(MARKER) || planned.contains_key(&path) {
+                let text = open(&path, &text)?.unwrap_or(text);
                 existing.insert(path, text);
             }
         }

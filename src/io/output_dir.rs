@@ -55,19 +55,30 @@ pub fn plan(dir: &Path, items: &[Item]) -> Result<Vec<Planned>> {
     Ok(planned)
 }
 
+/// Whether a planned file holds a Secret (`<namespace>/secret-<name>.yaml`).
+pub fn is_secret_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("secret-"))
+}
+
 /// Writes the items into `dir` and prunes stale files of earlier runs.
 pub fn write(dir: &Path, items: &[Item]) -> Result<()> {
-    let planned = plan(dir, items)?;
+    write_planned(dir, &plan(dir, items)?)
+}
+
+/// Writes planned files into `dir` and prunes stale files of earlier runs.
+pub fn write_planned(dir: &Path, planned: &[Planned]) -> Result<()> {
     files::create_dir_all(dir)?;
     let mut made = HashSet::new();
-    for (path, text) in &planned {
+    for (path, text) in planned {
         let sub = path.parent().unwrap_or(dir);
         if made.insert(sub.to_path_buf()) {
             ensure_real_dir(sub)?;
         }
         files::write_atomic(path, text.as_bytes(), None)?;
     }
-    prune_stale(dir, &planned)
+    prune_stale(dir, planned)
 }
 
 /// Refuses an output directory that holds an input, or lies inside an

@@ -31,6 +31,8 @@ pub(crate) const FORMAT_VERSION: &str = "3.11.0";
 pub(crate) struct Decrypted {
     pub(crate) format: Format,
     pub(crate) docs: Vec<Node>,
+    /// The age recipients the data key is wrapped for, sorted.
+    pub(crate) recipients: Vec<String>,
 }
 
 impl Decrypted {
@@ -59,7 +61,18 @@ pub(crate) fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option
     if stored.as_slice() != mac.as_bytes() {
         bail!("MAC mismatch: the file was modified or corrupted after it was encrypted");
     }
-    Ok(Some(Decrypted { format, docs }))
+    let mut recipients: Vec<String> = md
+        .groups
+        .iter()
+        .flatten()
+        .map(|k| k.recipient.clone())
+        .collect();
+    recipients.sort();
+    Ok(Some(Decrypted {
+        format,
+        docs,
+        recipients,
+    }))
 }
 
 /// Unwraps the 32-byte data key with whatever identities fit.
