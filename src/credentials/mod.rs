@@ -18,7 +18,9 @@ use crate::spec::{Spec, ValueSource};
 use anyhow::{Result, anyhow, bail};
 use dockerconfig::AuthEntry;
 use document::{Document, Format};
-use encrypted::Decryptor;
+pub(crate) use encrypted::Decryptor;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use encrypted::encryption_mark;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
