@@ -41,6 +41,14 @@ mod sops;
 mod spec;
 mod yaml;
 
+// Fuzz entry points for `fuzz/` (feature `fuzzing`); the crate's tests
+// replay the committed corpus through them.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(all(test, not(feature = "fuzzing")))]
+mod fuzzing;
+
 /// Runs regcred with the process's arguments, stdin and environment;
 /// returns the exit code.
 pub fn run() -> i32 {

@@ -18,7 +18,7 @@ use crate::spec::{Spec, ValueSource};
 use anyhow::{Result, anyhow, bail};
 use dockerconfig::AuthEntry;
 use document::{Document, Format};
-use encrypted::Decryptor;
+pub(crate) use encrypted::Decryptor;
 pub(crate) use encrypted::encryption_mark;
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -88,6 +88,18 @@ impl Identities {
         }
     }
 
+    /// Identities from `keys` alone (an age keys file's text), read as
+    /// `SOPS_AGE_KEY` is: no file, no other variable, no home directory.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn in_memory(keys: &str) -> Self {
+        let keys = keys.to_string();
+        Identities {
+            discovery: Discovery::default(),
+            env: Box::new(move |n| (n == "SOPS_AGE_KEY").then(|| keys.clone())),
+            loaded: OnceCell::new(),
+        }
+    }
+
     fn loaded(&self) -> Result<&Loaded> {
         self.loaded
             .get_or_init(|| self.load().map_err(|e| format!("{e:#}")))

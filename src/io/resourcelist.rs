@@ -36,8 +36,8 @@ pub struct ResourceList<'a> {
     pub function_config: Option<Value>,
     items: Items<'a>,
     /// Every item has been parsed once without error, so its text can be
-    /// echoed as it is.
-    items_valid: Cell<bool>,
+    /// echoed as it is: how many there are.
+    items_valid: Cell<Option<usize>>,
 }
 
 enum Items<'a> {
@@ -82,7 +82,7 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
                 stderr: p.stderr,
                 ..Outcome::default()
             },
-            Err(e) => Outcome::error(e),
+            Err(e) => rl.failure(e),
         },
         Ok(p) => match rl.echo(&p.results) {
             Ok(stdout) => Outcome {
@@ -91,12 +91,9 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
                 code: 1,
                 ..Outcome::default()
             },
-            Err(e) => Outcome::error(e),
+            Err(e) => rl.failure(e),
         },
-        Err(e) => {
-            let out = rl.echo(&[Finding::error(format!("{e:#}"))]);
-            Outcome::failed(e, out.unwrap_or_default())
-        }
+        Err(e) => rl.failure(e),
     }
 }
 
@@ -162,7 +159,7 @@ fn read(text: &str) -> Result<ResourceList<'_>> {
             .to_string(),
         function_config: doc.get("functionConfig").filter(|v| !v.is_null()).cloned(),
         items,
-        items_valid: Cell::new(false),
+        items_valid: Cell::new(None),
     })
 }
 
@@ -174,19 +171,43 @@ impl ResourceList<'_> {
             Items::Parsed(items) => items.iter().cloned().try_for_each(f),
             Items::Streamed(top) => {
                 let mut parsed_all = true;
+                let mut n = 0;
                 top.for_each_element("items", ORIGIN, |v| {
+                    n += 1;
                     f(v).inspect_err(|_| parsed_all = false)
                 })?;
-                self.items_valid.set(parsed_all);
+                self.items_valid.set(parsed_all.then_some(n));
                 Ok(())
             }
         }
     }
 
-    /// Whether the items' text parses: known when processing read them
-    /// all, else found out now (an error before the items were read).
+    /// Whether the items' text parses into at least one item (an empty or
+    /// null `items` is written `items: []`): known when
+    /// processing read them all, else found out now (an error before the
+    /// items were read).
     fn items_parse(&self, top: &yaml::TopLevel) -> bool {
-        self.items_valid.get() || top.for_each_element("items", ORIGIN, |_| Ok(())).is_ok()
+        if let Some(n) = self.items_valid.get() {
+            return n > 0;
+        }
+        let mut n = 0;
+        top.for_each_element("items", ORIGIN, |_| {
+            n += 1;
+            Ok(())
+        })
+        .is_ok()
+            && n > 0
+    }
+
+    /// The output for an error: the input items unchanged with the error
+    /// as the result or, when even they cannot be written (a tree the
+    /// writer refuses), no items. Never an empty stdout.
+    fn failure(&self, e: anyhow::Error) -> Outcome {
+        let results = [Finding::error(format!("{e:#}"))];
+        let out = self
+            .echo(&results)
+            .or_else(|_| write_items(&self.api_version, &[], &results));
+        Outcome::failed(e, out.unwrap_or_default())
     }
 
     /// The output ResourceList for a failure: the input items unchanged.
@@ -310,5 +331,66 @@ fn push_entry(out: &mut String, body: &str) {
             out.push_str("  ");
         }
         out.push_str(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::anyhow;
+
+    fn items_of(stdout: &str) -> Vec<Value> {
+        let docs = yaml::load_stream(stdout, "stdout").unwrap();
+        assert_eq!(docs.len(), 1, "{stdout}");
+        assert_eq!(docs[0].value["kind"], Value::from("ResourceList"));
+        docs[0].value["items"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("items is not a list:\n{stdout}"))
+            .clone()
+    }
+
+    // Found by fuzzing (krm_reader): an item the writer refuses (a complex
+    // mapping key) left stdout empty, which a runner reads before the exit
+    // code; now the input items come back with the error.
+    #[test]
+    fn unwritable_items_still_give_a_resource_list_on_stdout() {
+        let block = "kind: ResourceList\nitems:\n- kind: Pod\n  ? [a]\n  : b\n";
+        let flow = "{kind: ResourceList, items: [{kind: Pod, [a]: b}]}";
+        for input in [block, flow] {
+            let out = execute(input, |rl| {
+                let mut items = Vec::new();
+                rl.for_each_item(|v| {
+                    items.push(Item::Tree(v));
+                    Ok(())
+                })?;
+                Ok(Processed {
+                    items,
+                    ..Processed::default()
+                })
+            });
+            assert_eq!(out.code, 1);
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(stdout.contains("complex mapping keys"), "{stdout}");
+            let items = items_of(&stdout);
+            // The block text is echoed as it came; a parsed tree that cannot
+            // be written is left out.
+            assert_eq!(items.len(), usize::from(input == block), "{stdout}");
+        }
+    }
+
+    // Found by fuzzing (krm_reader): an `items:` with no value was echoed
+    // as it was, which is `items: null`, not the list the KRM spec requires.
+    #[test]
+    fn null_items_are_echoed_as_an_empty_list() {
+        for input in [
+            "kind: ResourceList\nitems:\nfunctionConfig: {}\n",
+            "kind: ResourceList\nitems: ~\n",
+            "kind: ResourceList\nitems: []\n",
+        ] {
+            let out = execute(input, |_| Err(anyhow!("boom")));
+            assert_eq!(out.code, 1);
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(items_of(&stdout).is_empty(), "{stdout}");
+        }
     }
 }

@@ -1,9 +1,13 @@
 //! Writing values as block YAML that YAML 1.1 and 1.2 readers read alike.
 
-use super::{is_raw_plain, plain_is_safe, special_float};
+use super::{is_raw_plain, plain_is_safe, plain_verbatim_ok, special_float};
 use anyhow::{Context, Result, bail};
+use serde_yaml_ng::value::Tag;
 use serde_yaml_ng::{Number, Value};
 use std::fmt::Write as _;
+
+/// The longest key YAML allows in `key: value` form (an implicit key).
+const MAX_IMPLICIT_KEY: usize = 1024;
 
 /// Writes one value as a YAML document body (no `---`), block style.
 pub fn to_string(value: &Value) -> Result<String> {
@@ -33,7 +37,16 @@ fn emit_node(out: &mut String, value: &Value, indent: usize, inline: bool) -> Re
                 if i > 0 || !inline {
                     pad(out, indent);
                 }
-                out.push_str(&scalar_text(k, indent, true)?);
+                let key = scalar_text(k, indent, true)?;
+                if key.chars().count() > MAX_IMPLICIT_KEY {
+                    // Too long for `key: value`: an explicit `? key` line.
+                    out.push_str("? ");
+                    out.push_str(&key);
+                    out.push('\n');
+                    pad(out, indent);
+                } else {
+                    out.push_str(&key);
+                }
                 out.push(':');
                 emit_child(out, v, indent, indent + 2)?;
             }
@@ -46,6 +59,9 @@ fn emit_node(out: &mut String, value: &Value, indent: usize, inline: bool) -> Re
                 out.push_str("- ");
                 if is_block_collection(item) {
                     emit_node(out, item, indent + 2, true)?;
+                } else if let Some(t) = tagged_collection(item) {
+                    writeln!(out, "{}", tag_text(&t.tag))?;
+                    emit_node(out, &t.value, indent + 2, false)?;
                 } else {
                     out.push_str(&scalar_text(item, indent + 2, false)?);
                     out.push('\n');
@@ -53,7 +69,7 @@ fn emit_node(out: &mut String, value: &Value, indent: usize, inline: bool) -> Re
             }
         }
         Value::Tagged(t) if !is_raw_plain(t) && is_block_collection(&t.value) => {
-            writeln!(out, "{}", t.tag)?;
+            writeln!(out, "{}", tag_text(&t.tag))?;
             emit_node(out, &t.value, indent, false)?;
         }
         scalar => {
@@ -80,7 +96,7 @@ fn emit_child(out: &mut String, v: &Value, key_indent: usize, child_indent: usiz
             emit_node(out, v, key_indent, false)
         }
         Value::Tagged(t) if !is_raw_plain(t) && is_block_collection(&t.value) => {
-            writeln!(out, " {}", t.tag)?;
+            writeln!(out, " {}", tag_text(&t.tag))?;
             let indent = if t.value.is_sequence() {
                 key_indent
             } else {
@@ -94,6 +110,15 @@ fn emit_child(out: &mut String, v: &Value, key_indent: usize, child_indent: usiz
             out.push('\n');
             Ok(())
         }
+    }
+}
+
+/// A tagged non-empty mapping or sequence, written as the tag on its own
+/// line followed by the block.
+fn tagged_collection(v: &Value) -> Option<&serde_yaml_ng::value::TaggedValue> {
+    match v {
+        Value::Tagged(t) if !is_raw_plain(t) && is_block_collection(&t.value) => Some(t),
+        _ => None,
     }
 }
 
@@ -119,10 +144,57 @@ fn scalar_text(v: &Value, indent: usize, is_key: bool) -> Result<String> {
         Value::String(s) => string_text(s, indent, is_key),
         Value::Mapping(m) if m.is_empty() => "{}".to_string(),
         Value::Sequence(s) if s.is_empty() => "[]".to_string(),
-        Value::Tagged(t) if is_raw_plain(t) => t.value.as_str().unwrap_or_default().to_string(),
-        Value::Tagged(t) => format!("{} {}", t.tag, scalar_text(&t.value, indent, is_key)?),
+        Value::Tagged(t) if is_raw_plain(t) => {
+            let text = t.value.as_str().unwrap_or_default();
+            if plain_verbatim_ok(text) {
+                text.to_string()
+            } else {
+                string_text(text, indent, is_key)
+            }
+        }
+        Value::Tagged(t) => format!(
+            "{} {}",
+            tag_text(&t.tag),
+            scalar_text(&t.value, indent, is_key)?
+        ),
         _ => bail!("complex mapping keys are not supported"),
     })
+}
+
+/// A tag as the reader gives it back: a global tag (stored as `<uri>`) in
+/// the verbatim form `!<uri>`, core tags as `!!suffix`, local tags as
+/// `!suffix`, with every character the form cannot hold percent-escaped
+/// (the reader decodes `%XX`, so a tag read from `!a%20b` is written as it
+/// came).
+fn tag_text(tag: &Tag) -> String {
+    let shown = tag.to_string();
+    let body = shown.strip_prefix('!').unwrap_or(&shown);
+    if let Some(uri) = body.strip_prefix('<').and_then(|b| b.strip_suffix('>')) {
+        // URI characters: a verbatim tag may also hold `!`, `,`, `[` and `]`.
+        return format!("!<{}>", escaped(uri, "-#;/?:@&=+$_.~*'()!,[]"));
+    }
+    let (prefix, body) = match body.strip_prefix(super::load::CORE_TAG_PREFIX) {
+        Some(core) if !core.is_empty() => ("!!", core),
+        _ => ("!", body),
+    };
+    format!("{prefix}{}", escaped(body, "-#;/?:@&=+$_.~*'()"))
+}
+
+/// `text` with every character outside ASCII letters, digits and `allowed`
+/// written as `%XX` escapes of its UTF-8 bytes.
+fn escaped(text: &str, allowed: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || allowed.contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
 }
 
 pub(super) fn number_text(n: &Number) -> String {
@@ -158,7 +230,13 @@ fn string_text(s: &str, indent: usize, is_key: bool) -> String {
     if plain_is_safe(s) {
         return s.to_string();
     }
-    if !is_key && literal_block_fits(s) {
+    // A document that is one string has its block at column 0, where a
+    // line `---` or `...` would end the document instead.
+    let marker_line = |s: &str| {
+        s.split('\n')
+            .any(|l| l.starts_with("---") || l.starts_with("..."))
+    };
+    if !is_key && literal_block_fits(s) && !(indent == 0 && marker_line(s)) {
         return literal_block(s, indent);
     }
     double_quoted(s)

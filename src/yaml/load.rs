@@ -3,7 +3,7 @@
 //! `yaml` for why).
 
 use super::emit::number_text;
-use super::{RAW_PLAIN_TAG, plain_is_safe};
+use super::{RAW_PLAIN_TAG, plain_is_safe, plain_verbatim_ok};
 use anyhow::{Result, anyhow};
 use serde_yaml_ng::value::{Tag, TaggedValue};
 use serde_yaml_ng::{Mapping, Number, Value};
@@ -169,19 +169,29 @@ impl<'a> TopLevel<'a> {
             Event::SequenceStart(..) => loop {
                 let (event, mark) = loader.next().map_err(invalid)?;
                 if event == Event::SequenceEnd {
-                    return Ok(true);
+                    break;
                 }
                 f(loader.node(event, mark).map_err(invalid)?)?;
             },
             Event::Scalar(ref v, TScalarStyle::Plain, _, None)
-                if v.is_empty() || v == "~" || v == "null" =>
-            {
-                Ok(true)
+                if v.is_empty() || v == "~" || v == "null" => {}
+            _ => {
+                return Err(anyhow!(
+                    "{origin}: line {}: {key} must be a list",
+                    mark.line()
+                ));
             }
-            _ => Err(anyhow!(
-                "{origin}: line {}: {key} must be a list",
-                mark.line()
-            )),
+        }
+        // The entry must end where the list ends: text the parser reaches
+        // after it (a line indented less than the items, say) is an error
+        // of the whole document, not items to drop silently.
+        loop {
+            let (event, mark) = loader.next().map_err(invalid)?;
+            match event {
+                Event::MappingEnd | Event::DocumentEnd => {}
+                Event::StreamEnd => return Ok(true),
+                _ => return Err(invalid(pos_err(mark, "unexpected YAML event"))),
+            }
         }
     }
 }
@@ -298,6 +308,27 @@ impl Loader<'_> {
         if !matches!(event, Event::Alias(_)) {
             self.written += 1;
         }
+        if let Event::Scalar(_, _, _, Some(t))
+        | Event::SequenceStart(_, Some(t))
+        | Event::MappingStart(_, Some(t)) = &event
+        {
+            // yaml-rust2 decodes `%C3%A9` in a tag as two bytes of one code
+            // point, so such a tag could not be written back as it was read.
+            if !t.handle.is_ascii() || !t.suffix.is_ascii() {
+                return Err(pos_err(mark, "tags must be ASCII"));
+            }
+            // `!<>`: serde_yaml_ng's `Tag::new` panics on an empty tag.
+            if t.handle.is_empty() && t.suffix.is_empty() {
+                return Err(pos_err(mark, "empty tag"));
+            }
+            // The marker of verbatim plain scalars is the reader's own.
+            if Tag::new(format!("{}{}", t.handle, t.suffix)) == Tag::new(RAW_PLAIN_TAG) {
+                return Err(pos_err(
+                    mark,
+                    format!("the tag !{RAW_PLAIN_TAG} is reserved"),
+                ));
+            }
+        }
         let (value, anchor) = match event {
             Event::Alias(id) => {
                 let (v, n) = self
@@ -355,7 +386,7 @@ impl Loader<'_> {
     }
 }
 
-const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+pub(super) const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
 /// Keeps a non-core tag on a collection; core tags (`!!map`, `!!seq`) and
 /// the non-specific `!` add nothing.
@@ -419,7 +450,14 @@ fn scalar(
     if style != TScalarStyle::Plain || text.contains('\n') {
         return Ok(Value::String(text));
     }
-    Ok(resolve_plain(text.clone()).unwrap_or_else(|| raw_plain(text)))
+    Ok(resolve_plain(text.clone()).unwrap_or_else(|| {
+        if plain_verbatim_ok(&text) {
+            raw_plain(text)
+        } else {
+            // Not writable as plain text in block style; a string to every reader.
+            Value::String(text)
+        }
+    }))
 }
 
 fn raw_plain(text: String) -> Value {

@@ -94,6 +94,33 @@ pub fn plain_is_safe(s: &str) -> bool {
             .any(|k| s.eq_ignore_ascii_case(k)))
 }
 
+/// True when `s`, written as a plain scalar anywhere in a block document
+/// (key, value, sequence entry, a document of its own), reads back as the
+/// same plain scalar. The loader keeps a version-dependent plain scalar
+/// verbatim only when this holds, and the writer only then writes one
+/// verbatim: what a lenient reader took from flow context (`[?]`, `{|x: 1}`)
+/// or a folded multi-line scalar would mean something else, or nothing, in
+/// block context. Every scalar refused here is a string to every reader.
+pub fn plain_verbatim_ok(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    let second = s[first.len_utf8()..].chars().next();
+    let indicator = match first {
+        // `-1`, `-.inf`, `?x`, `:x` are plain; `- x`, `? x`, `: x` are not.
+        '-' | '?' | ':' => second.is_none_or(|c| c == ' '),
+        _ => "[]{},#&*!|>'\"%@`".contains(first),
+    };
+    !indicator
+        && !s.starts_with("---")
+        && !s.starts_with("...")
+        && !s.ends_with([' ', ':'])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && s.chars()
+            .all(|c| c == ' ' || !(c.is_control() || c.is_whitespace() || c == '\u{FEFF}'))
+}
+
 /// ASCII letters, digits and ` -_./:@+=%$()^,`.
 const fn plain_chars() -> [bool; 256] {
     let mut t = [false; 256];
@@ -219,6 +246,132 @@ mod tests {
         // Flow style and JSON are not split (callers parse them whole).
         assert!(TopLevel::split("{\"items\": []}").is_none());
         assert!(TopLevel::split("a: 1\n---\nb: 2\n").is_none());
+    }
+
+    /// Reading `src`, writing each document and reading that back gives
+    /// the same values (the property `fuzz/` checks for any input).
+    fn assert_roundtrips(src: &str) -> String {
+        let docs = load_stream(src, "t").unwrap();
+        let mut all = String::new();
+        for d in &docs {
+            let text = to_string(&d.value).unwrap();
+            let back = load_stream(&text, "written")
+                .unwrap_or_else(|e| panic!("{src:?} written as {text:?}: {e}"));
+            assert_eq!(back.len(), 1, "{text:?}");
+            assert_eq!(back[0].value, d.value, "{src:?} written as {text:?}");
+            all.push_str(&text);
+        }
+        all
+    }
+
+    // Found by fuzzing (yaml_roundtrip): plain scalars read in flow context
+    // that are block-scalar or key indicators, or folded onto several lines,
+    // were written back verbatim and read as something else, or not at all.
+    #[test]
+    fn raw_plain_scalars_block_style_cannot_hold_are_written_as_strings() {
+        for src in [
+            "{a: {|ier: web}}",
+            "[?, b]",
+            "[>x, '%y']",
+            "[44\r\r\r3]",
+            "a: 44\n\n\n  3\n",
+            "[--- x, ... y]",
+            "{0755 x: 1}",
+            "--- |\n  ...\n",
+            "--- |\n  a\n  --- b\n",
+        ] {
+            assert_roundtrips(src);
+        }
+        // Version-dependent scalars that block style can hold stay verbatim.
+        assert_eq!(
+            assert_roundtrips("[0755, yes, -0, +1, ?x, :y, 1:20]"),
+            "- 0755\n- yes\n- -0\n- +1\n- ?x\n- :y\n- 1:20\n"
+        );
+    }
+
+    // Found by fuzzing (yaml_roundtrip): a tag was written as `serde_yaml`
+    // shows it, which the reader could not read back (`!!` for the
+    // non-specific tag `!`, spaces from `%20`).
+    #[test]
+    fn tags_are_written_so_they_read_back() {
+        for src in [
+            "[!, b]",
+            "a: ! x",
+            "a: !a%20b%21 x",
+            "!thing {k: !!omap [a]}",
+            "%TAG !e! tag:example.com,2000:\n---\na: !e!foo x\n",
+            "a: !<tag:example.com,2000:x> y",
+            "[a, !{d: e}, !t [1, [2]], [!u {f: g}]]",
+        ] {
+            assert_roundtrips(src);
+        }
+        // yaml-rust2 misdecodes escaped UTF-8 in tags: refused on input.
+        let e = load_stream("a: !x%C3%A9 {b: c}", "t").unwrap_err();
+        assert!(e.to_string().contains("tags must be ASCII"), "{e}");
+    }
+
+    // Found by fuzzing (krm_reader): a line that ended the items list early
+    // (less indented than an item, or after a lone carriage return) left
+    // the rest of `items` unread: those resources were silently dropped,
+    // and on failure the echoed text was not YAML.
+    #[test]
+    fn streamed_items_that_end_the_list_early_are_an_error_not_dropped() {
+        for text in [
+            "kind: ResourceList\nitems:\n- \n    a: v1\n  kind: Namespace\n- b: 1\n",
+            "kind: ResourceList\nitems:\n- a: 1\n \rb: 2\n- c: 3\n",
+            "kind: ResourceList\nitems:\n- a: 1\n junk\n",
+        ] {
+            assert!(load_stream(text, "t").is_err(), "{text:?}");
+            let top = TopLevel::split(text).expect("block style splits");
+            let mut seen = 0;
+            let result = top.for_each_element("items", "stdin", |_| {
+                seen += 1;
+                Ok(())
+            });
+            assert!(result.is_err(), "{text:?}: {seen} items, then Ok");
+        }
+    }
+
+    // Found by fuzzing (yaml_roundtrip): the empty verbatim tag `!<>`
+    // panicked in serde_yaml_ng's `Tag::new`, in every mode that reads YAML.
+    #[test]
+    fn empty_verbatim_tag_is_an_error_not_a_panic() {
+        for src in ["a: !<> x", "a: !<> {b: c}", "!<> [1]"] {
+            let e = load_stream(src, "t").unwrap_err().to_string();
+            assert!(e.contains("empty tag"), "{src:?}: {e}");
+        }
+    }
+
+    // Found by review while fuzzing: the private tag that marks verbatim plain
+    // scalars could be written in the input, and a scalar tagged with it
+    // came out untagged (`!regcred.dev/raw-plain x` became `x`).
+    #[test]
+    fn the_private_raw_plain_tag_is_refused_on_input() {
+        for src in [
+            "a: !regcred.dev/raw-plain x",
+            "a: !<!regcred.dev/raw-plain> [x]",
+        ] {
+            let e = load_stream(src, "t").unwrap_err().to_string();
+            assert!(e.contains("is reserved"), "{src:?}: {e}");
+        }
+    }
+
+    // Found by review while fuzzing: a key longer than YAML's 1024-character limit
+    // for implicit keys was written as `key: value`, which no reader reads.
+    #[test]
+    fn keys_longer_than_1024_characters_are_written_explicitly() {
+        let k = "k".repeat(1100);
+        let text = assert_roundtrips(&format!(
+            "{{\"{k}\": 1, \"{k} x\": {{a: b}}, \"{k}y\": [1, 2], short: [{{\"{k}\": c}}]}}"
+        ));
+        assert!(text.starts_with(&format!("? {k}\n: 1\n")), "{text}");
+        assert_roundtrips(&format!("? {}\n: 1\n", "é".repeat(1025)));
+        assert_eq!(
+            assert_roundtrips(&format!("{}: 1", "k".repeat(1024)))
+                .lines()
+                .count(),
+            1
+        );
     }
 
     #[test]
