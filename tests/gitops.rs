@@ -16,13 +16,7 @@ fn spec(password_file: &str) -> String {
 }
 
 fn render(dir: &Path, extra: &[&str]) -> Out {
-    run(
-        regcred()
-            .current_dir(dir)
-            .args(["render", "-f", "regcred.yaml"])
-            .args(extra),
-        "",
-    )
+    common::render_in(dir, extra)
 }
 
 fn password(out: &Out) -> String {
@@ -450,14 +444,7 @@ fn first_time_user_papercuts() {
 #[test]
 fn encrypt_reads_stdin() {
     let t = TempDir::new("gitops-encrypt-stdin");
-    let key = t.path().join("key.txt");
-    let made = run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "");
-    assert_eq!(made.code, 0, "{}", made.stderr);
-    let public = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
+    let (key, public) = common::age_key(t.path(), "key.txt");
     for (args, input, ext) in [
         (vec![], format!("password: {CANARY}\n"), "yaml"),
         (
@@ -508,16 +495,7 @@ fn check_and_explain_run_without_keys_and_strict_mode() {
     // A docker config.json that is encrypted and cannot be read.
     let repo = repository();
     let dir = repo.path().join("repo");
-    let key = repo.path().join("key.txt");
-    assert_eq!(
-        run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "").code,
-        0
-    );
-    let public = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
+    let (_key, public) = common::age_key(repo.path(), "key.txt");
     repo.write(
         "repo/creds/config.json",
         "{\"auths\": {\"quay.io\": {\"auth\": \"dTpw\"}}}\n",
@@ -596,20 +574,6 @@ fn check_and_explain_run_without_keys_and_strict_mode() {
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
 
-fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
-    let key = dir.join(name);
-    assert_eq!(
-        run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "").code,
-        0
-    );
-    let public = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
-    (key, public)
-}
-
 /// `render -o DIR --encrypt`: Secrets stay encrypted in Git, the reference
 /// sops decrypts them, re-rendering changes no byte unless the content or
 /// the recipients change, and `--check` compares decrypted content.
@@ -617,7 +581,7 @@ fn age_key(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
 fn encrypted_output_for_commit_the_output_workflows() {
     let t = repository();
     let dir = t.path().join("repo");
-    let (key, public) = age_key(t.path(), "key.txt");
+    let (key, public) = common::age_key(t.path(), "key.txt");
     t.write("repo/regcred.yaml", &spec("creds/pw"));
     t.write(
         "repo/app.yaml",
@@ -700,7 +664,7 @@ fn encrypted_output_for_commit_the_output_workflows() {
     assert_ne!(std::fs::read_to_string(&secret).unwrap(), sealed);
 
     // New recipients from a .sops.yaml creation rule: re-encrypted for them.
-    let (key2, public2) = age_key(t.path(), "key2.txt");
+    let (key2, public2) = common::age_key(t.path(), "key2.txt");
     t.write(
         "repo/.sops.yaml",
         &format!("creation_rules:\n  - path_regex: out/.*\n    age: {public2}\n"),

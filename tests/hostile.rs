@@ -18,13 +18,7 @@ fn spec_with_password_file(file: &str) -> String {
 }
 
 fn render(dir: &Path, args: &[&str]) -> Out {
-    run(
-        regcred()
-            .current_dir(dir)
-            .args(["render", "-f", "regcred.yaml"])
-            .args(args),
-        "",
-    )
+    common::render_in(dir, args)
 }
 
 fn failed(out: &Out, needles: &[&str]) {
@@ -819,14 +813,7 @@ fn sops_files_with_merge_keys_decrypt() {
     let t = workspace("hostile-merge");
     let w = t.path().join("w");
     t.write("w/app.yaml", APP);
-    let key = t.path().join("key.txt");
-    let made = run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "");
-    assert_eq!(made.code, 0, "{}", made.stderr);
-    let public = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
+    let (key, public) = common::age_key(t.path(), "key.txt");
     let plain = t.write(
         "w/creds/m.yaml",
         &format!("base: &b\n  user: robot\n  token: t0k\nreg:\n  <<: *b\n  token: {CANARY}\n"),

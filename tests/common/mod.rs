@@ -305,3 +305,28 @@ pub fn kpt_fn_eval(package: &Path, config: &Path) -> Out {
         "",
     )
 }
+
+/// A fresh X25519 identity at `dir/name`, made by the reference age-keygen;
+/// its path and public key.
+pub fn age_key(dir: &Path, name: &str) -> (PathBuf, String) {
+    let key = dir.join(name);
+    let made = run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "");
+    assert_eq!(made.code, 0, "age-keygen: {}", made.stderr);
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .expect("age-keygen wrote no public key");
+    (key, public)
+}
+
+/// `regcred render -f regcred.yaml EXTRA...` in `dir`.
+pub fn render_in(dir: &Path, extra: &[&str]) -> Out {
+    run(
+        regcred()
+            .current_dir(dir)
+            .args(["render", "-f", "regcred.yaml"])
+            .args(extra),
+        "",
+    )
+}
