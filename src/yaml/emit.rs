@@ -1,9 +1,9 @@
 //! Writing values as block YAML that YAML 1.1 and 1.2 readers read alike.
 
-use super::{is_raw_plain, plain_is_safe, plain_verbatim_ok, special_float};
+use super::{is_raw_plain, number_text, plain_is_safe, plain_verbatim_ok};
 use anyhow::{Context, Result, bail};
+use serde_yaml_ng::Value;
 use serde_yaml_ng::value::Tag;
-use serde_yaml_ng::{Number, Value};
 use std::fmt::Write as _;
 
 /// The longest key YAML allows in `key: value` form (an implicit key).
@@ -173,7 +173,7 @@ fn tag_text(tag: &Tag) -> String {
         // URI characters: a verbatim tag may also hold `!`, `,`, `[` and `]`.
         return format!("!<{}>", escaped(uri, "-#;/?:@&=+$_.~*'()!,[]"));
     }
-    let (prefix, body) = match body.strip_prefix(super::load::CORE_TAG_PREFIX) {
+    let (prefix, body) = match body.strip_prefix(super::CORE_TAG_PREFIX) {
         Some(core) if !core.is_empty() => ("!!", core),
         _ => ("!", body),
     };
@@ -195,35 +195,6 @@ fn escaped(text: &str, allowed: &str) -> String {
         }
     }
     out
-}
-
-pub(super) fn number_text(n: &Number) -> String {
-    if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
-        if let Some(special) = special_float(f) {
-            return special.into();
-        }
-        // Both YAML versions read a float only with a dot and, in YAML 1.1,
-        // a signed exponent: 1e300 must be written 1.0e+300.
-        let s = format!("{f:?}");
-        return match s.split_once('e') {
-            Some((m, e)) => {
-                let m = if m.contains('.') {
-                    m.to_string()
-                } else {
-                    format!("{m}.0")
-                };
-                let e = if e.starts_with('-') {
-                    e.to_string()
-                } else {
-                    format!("+{e}")
-                };
-                format!("{m}e{e}")
-            }
-            None if s.contains('.') => s,
-            None => format!("{s}.0"),
-        };
-    }
-    n.to_string()
 }
 
 fn string_text(s: &str, indent: usize, is_key: bool) -> String {

@@ -2,8 +2,7 @@
 //! event parser, which reports each scalar's style (see the module doc of
 //! `yaml` for why).
 
-use super::emit::number_text;
-use super::{RAW_PLAIN_TAG, plain_is_safe, plain_verbatim_ok};
+use super::{CORE_TAG_PREFIX, RAW_PLAIN_TAG, number_text, plain_is_safe, plain_verbatim_ok};
 use anyhow::{Result, anyhow};
 use serde_yaml_ng::value::{Tag, TaggedValue};
 use serde_yaml_ng::{Mapping, Number, Value};
@@ -385,8 +384,6 @@ impl Loader<'_> {
         Ok(value)
     }
 }
-
-pub(super) const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
 /// Keeps a non-core tag on a collection; core tags (`!!map`, `!!seq`) and
 /// the non-specific `!` add nothing.

@@ -30,8 +30,8 @@ mod load;
 pub use emit::{double_quoted, stream_to_string, to_string};
 pub use load::{TopLevel, load_stream};
 
-use serde_yaml_ng::Value;
 use serde_yaml_ng::value::{Tag, TaggedValue};
+use serde_yaml_ng::{Number, Value};
 
 /// Private tag marking a plain scalar that must be written back verbatim.
 pub const RAW_PLAIN_TAG: &str = "regcred.dev/raw-plain";
@@ -139,6 +139,40 @@ const fn plain_chars() -> [bool; 256] {
 }
 
 /// YAML's spelling of NaN and the infinities, which every reader agrees on.
+/// The prefix of YAML's core tags (`!!str` is `tag:yaml.org,2002:str`).
+const CORE_TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// A number as both YAML versions read it back as the same number (shared
+/// by the writer and by the reader, which keeps only numbers it can write).
+fn number_text(n: &Number) -> String {
+    if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+        if let Some(special) = special_float(f) {
+            return special.into();
+        }
+        // Both YAML versions read a float only with a dot and, in YAML 1.1,
+        // a signed exponent: 1e300 must be written 1.0e+300.
+        let s = format!("{f:?}");
+        return match s.split_once('e') {
+            Some((m, e)) => {
+                let m = if m.contains('.') {
+                    m.to_string()
+                } else {
+                    format!("{m}.0")
+                };
+                let e = if e.starts_with('-') {
+                    e.to_string()
+                } else {
+                    format!("+{e}")
+                };
+                format!("{m}e{e}")
+            }
+            None if s.contains('.') => s,
+            None => format!("{s}.0"),
+        };
+    }
+    n.to_string()
+}
+
 pub fn special_float(f: f64) -> Option<&'static str> {
     if f.is_nan() {
         Some(".nan")
