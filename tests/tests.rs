@@ -26,3 +26,4 @@ mod kpt_pipeline;
 mod krm;
 mod kubectl_compat;
 mod sops;
+mod sops_fidelity;

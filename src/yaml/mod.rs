@@ -27,8 +27,8 @@
 mod emit;
 mod load;
 
-pub use emit::{double_quoted, stream_to_string, to_string};
-pub use load::{TopLevel, load_stream};
+pub use emit::{stream_to_string, to_string};
+pub use load::{Shape, TopLevel, load_stream, load_stream_with_shapes};
 
 use serde_yaml_ng::Value;
 use serde_yaml_ng::value::{Tag, TaggedValue};
@@ -219,6 +219,19 @@ mod tests {
         // Flow style and JSON are not split (callers parse them whole).
         assert!(TopLevel::split("{\"items\": []}").is_none());
         assert!(TopLevel::split("a: 1\n---\nb: 2\n").is_none());
+    }
+
+    #[test]
+    fn unicode_line_breaks_fold_as_go_yaml_folds_them() {
+        let docs = load_stream(
+            "a: 'x\u{2028}    y'\nb: |\n    p\u{2029}    q\nc: \"d\\Le\"\n",
+            "t",
+        )
+        .unwrap();
+        let v = &docs[0].value;
+        assert_eq!(v["a"], Value::String("x\u{2028}y".into()));
+        assert_eq!(v["b"], Value::String("p\u{2029}q\n".into()));
+        assert_eq!(v["c"], Value::String("d\u{2028}e".into()));
     }
 
     #[test]
