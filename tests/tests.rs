@@ -29,3 +29,4 @@ mod krm;
 mod kubectl_compat;
 mod schema;
 mod sops;
+mod sops_fidelity;

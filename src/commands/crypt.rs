@@ -201,6 +201,14 @@ fn extract(d: &sops::Decrypted, path: &str) -> Result<Zeroizing<Vec<u8>>> {
     stores::emit(format, &docs, None).map(Zeroizing::new)
 }
 
+/// The `i`th item of a sequence, not counting its comments.
+fn item(items: &[sops::tree::Node], i: usize) -> Option<&sops::tree::Node> {
+    items
+        .iter()
+        .filter(|v| !matches!(v, sops::tree::Node::Comment(_)))
+        .nth(i)
+}
+
 fn subtree<'a>(
     node: &'a sops::tree::Node,
     segs: &[keypath::Segment],
@@ -208,9 +216,9 @@ fn subtree<'a>(
     use sops::tree::Node;
     segs.iter().try_fold(node, |n, seg| match (seg, n) {
         (keypath::Segment::Key(k), Node::Map(_)) => n.get(k),
-        (keypath::Segment::Index(i), Node::Seq(items)) => items.get(*i),
+        (keypath::Segment::Index(i), Node::Seq(items)) => item(items, *i),
         (keypath::Segment::Key(k), Node::Seq(items)) => {
-            k.parse::<usize>().ok().and_then(|i| items.get(i))
+            k.parse::<usize>().ok().and_then(|i| item(items, i))
         }
         _ => None,
     })

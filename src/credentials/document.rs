@@ -112,8 +112,8 @@ fn has_ini_section(text: &str) -> bool {
         .any(|l| l.trim().starts_with('[') && l.trim().ends_with(']'))
 }
 
-/// `[section]` / `key = value`, looked up as `section.key`; the same lexer
-/// as sops' INI store.
+/// `[section]` / `key = value`, looked up as `section.key`, with the INI
+/// lexer that also reads what sops' INI store writes.
 fn ini_tree(text: &str) -> Option<Value> {
     let mut root = Mapping::new();
     for (section, entry) in ini::entries(text).ok()? {

@@ -9,7 +9,9 @@
 //! * [`strconv`]: `strconv.FormatFloat` and `encoding/json` float spelling;
 //! * [`time`]: RFC 3339 timestamps as `time.Format(time.RFC3339)` writes UTC;
 //! * [`url`]: `net/url.Parse` and `net.SplitHostPort`;
-//! * [`filepath`]: `path/filepath.Match`, as kubelet matches registry hosts.
+//! * [`filepath`]: `path/filepath.Match`, as kubelet matches registry hosts;
+//! * [`yaml_v3`]: go-yaml v3's typing of plain scalars and its encoder
+//!   (quoting, indentation, comments), as sops writes YAML.
 //!
 //! This layer imports nothing from the crate.
 
@@ -18,3 +20,4 @@ pub(crate) mod json;
 pub(crate) mod strconv;
 pub(crate) mod time;
 pub(crate) mod url;
+pub(crate) mod yaml_v3;

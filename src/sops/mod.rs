@@ -164,13 +164,15 @@ pub(crate) fn encrypt(
             "no recipients: pass --age, set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml"
         );
     }
-    let text = std::str::from_utf8(plaintext).map_err(|_| anyhow!("{path} is not UTF-8 text"))?;
     let mut docs = if format == Format::Binary {
-        vec![Node::Map(vec![(
-            "data".into(),
-            Node::Str(text.to_string()),
-        )])]
+        // Any bytes, as sops takes them.
+        vec![stores::binary::tree(plaintext)]
     } else {
+        let text =
+            std::str::from_utf8(plaintext).map_err(|_| anyhow!("{path} is not UTF-8 text"))?;
+        // A byte order mark is not part of the first key (sops keeps it in
+        // a dotenv key and rejects it in JSON; yaml.v3 and go-ini skip it).
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let parsed = stores::parse(format, text, path)?;
         if parsed.metadata.is_some() || stores::detect(path, text).is_some() {
             bail!("{path} is already encrypted");

@@ -14,6 +14,8 @@ pub enum Node {
     Map(Vec<(String, Node)>),
     Seq(Vec<Node>),
     Str(String),
+    /// A string that is not UTF-8: only a binary file's `data` can be one.
+    Bytes(Vec<u8>),
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -69,6 +71,7 @@ pub fn leaf_bytes(leaf: &Node) -> Option<(&'static str, Zeroizing<Vec<u8>>)> {
     let z = |s: String| Zeroizing::new(s.into_bytes());
     Some(match leaf {
         Node::Str(s) => ("str", Zeroizing::new(s.as_bytes().to_vec())),
+        Node::Bytes(b) => ("str", Zeroizing::new(b.clone())),
         Node::Int(i) => ("int", z(i.to_string())),
         Node::Float(f) => ("float", z(strconv::format_f(*f))),
         Node::Bool(b) => ("bool", z(if *b { "True" } else { "False" }.to_string())),
@@ -80,7 +83,13 @@ pub fn leaf_bytes(leaf: &Node) -> Option<(&'static str, Zeroizing<Vec<u8>>)> {
 
 /// Parses a decrypted plaintext back into a leaf of type `kind`.
 fn typed_leaf(kind: &str, bytes: &[u8]) -> Result<Node> {
-    let text = std::str::from_utf8(bytes).map_err(|_| anyhow!("decrypted value is not UTF-8"))?;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        // Go strings hold any bytes: a binary file's data need not be UTF-8.
+        return match kind {
+            "str" | "bytes" => Ok(Node::Bytes(bytes.to_vec())),
+            _ => bail!("decrypted value is not UTF-8"),
+        };
+    };
     Ok(match kind {
         "str" | "bytes" => Node::Str(text.to_string()),
         "int" => Node::Int(
@@ -125,33 +134,36 @@ fn aad(path: &[String]) -> String {
     s
 }
 
-/// Visits every leaf with its key path (list indices are not part of it).
-fn walk(
-    node: &mut Node,
-    path: &mut Vec<String>,
-    f: &mut dyn FnMut(&mut Node, &[String]) -> Result<()>,
-) -> Result<()> {
+/// What [`walk`] calls for each leaf: the leaf, its key path, and whether
+/// it is a sequence item.
+type LeafFn<'a> = dyn FnMut(&mut Node, &[String], bool) -> Result<()> + 'a;
+
+/// Visits every leaf with its key path (list indices are not part of it,
+/// nor are comments' empty keys: a comment's path is its container's) and
+/// whether it sits in a sequence.
+fn walk(node: &mut Node, path: &mut Vec<String>, in_seq: bool, f: &mut LeafFn) -> Result<()> {
     match node {
         Node::Map(items) => {
             for (k, v) in items.iter_mut() {
+                if matches!(v, Node::Comment(_)) {
+                    f(v, path, false)?;
+                    continue;
+                }
                 path.push(k.clone());
-                walk(v, path, f)?;
+                walk(v, path, false, f)?;
                 path.pop();
             }
             Ok(())
         }
-        Node::Seq(items) => items.iter_mut().try_for_each(|v| walk(v, path, f)),
-        leaf => f(leaf, path),
+        Node::Seq(items) => items.iter_mut().try_for_each(|v| walk(v, path, true, f)),
+        leaf => f(leaf, path, in_seq),
     }
 }
 
 /// Visits every leaf of every document, in document order (the MAC's order).
-fn walk_docs(
-    docs: &mut [Node],
-    f: &mut dyn FnMut(&mut Node, &[String]) -> Result<()>,
-) -> Result<()> {
+fn walk_docs(docs: &mut [Node], f: &mut LeafFn) -> Result<()> {
     docs.iter_mut()
-        .try_for_each(|doc| walk(doc, &mut Vec::new(), f))
+        .try_for_each(|doc| walk(doc, &mut Vec::new(), false, f))
 }
 
 /// Decrypts every encrypted leaf of `docs` in place and returns the MAC
@@ -163,9 +175,15 @@ pub fn decrypt_tree(
     mac_only_encrypted: bool,
 ) -> Result<String> {
     let mut h = new_mac(mac_only_encrypted);
-    walk_docs(docs, &mut |leaf, path| {
+    walk_docs(docs, &mut |leaf, path, in_seq| {
         let encrypted = rule.encrypts_leaf(path, leaf);
         if let Node::Comment(c) = leaf {
+            // sops "decrypts" an empty comment of a sequence into an empty
+            // string item.
+            if c.is_empty() && in_seq && rule.encrypts(path) {
+                *leaf = Node::Str(String::new());
+                return Ok(());
+            }
             // Comments that do not decrypt are plaintext (older sops).
             if let Ok(v) = cipher::parse(c) {
                 if let Ok(plain) = cipher::decrypt(key, &v, &aad(path)) {
@@ -192,7 +210,9 @@ pub fn decrypt_tree(
                 );
             }
         }
-        if !mac_only_encrypted || encrypted {
+        // Comments are never part of the MAC; an encrypted comment in a
+        // sequence only becomes one here.
+        if (!mac_only_encrypted || encrypted) && !matches!(leaf, Node::Comment(_)) {
             if let Some((_, bytes)) = leaf_bytes(leaf) {
                 h.update(&bytes[..]);
             }
@@ -210,7 +230,7 @@ pub fn encrypt_tree(
     mac_only_encrypted: bool,
 ) -> Result<String> {
     let mut h = new_mac(mac_only_encrypted);
-    walk_docs(docs, &mut |leaf, path| {
+    walk_docs(docs, &mut |leaf, path, in_seq| {
         let encrypted = rule.encrypts(path);
         let Some((kind, bytes)) = leaf_bytes(leaf) else {
             return Ok(());
@@ -218,9 +238,16 @@ pub fn encrypt_tree(
         if kind != "comment" && (!mac_only_encrypted || encrypted) {
             h.update(&bytes[..]);
         }
-        if encrypted && !bytes.is_empty() {
-            let enc = cipher::encrypt(key, &bytes, &aad(path), kind);
-            *leaf = if kind == "comment" {
+        // sops 3.11 stores an encrypted comment of a sequence as an item
+        // (an empty comment as an empty string).
+        let seq_comment = kind == "comment" && in_seq;
+        if encrypted && (!bytes.is_empty() || seq_comment) {
+            let enc = if bytes.is_empty() {
+                String::new()
+            } else {
+                cipher::encrypt(key, &bytes, &aad(path), kind)
+            };
+            *leaf = if kind == "comment" && !in_seq {
                 Node::Comment(enc)
             } else {
                 Node::Str(enc)

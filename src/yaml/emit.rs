@@ -258,7 +258,7 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// JSON-compatible double-quoted scalar (valid YAML 1.1 and 1.2).
-pub fn double_quoted(s: &str) -> String {
+fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -58,6 +58,60 @@ fn check_printable(text: &str, first_line: usize) -> Result<(), PosError> {
     })
 }
 
+/// Where a node of a document was written: each scalar's position and
+/// style, and the entries of each collection in order. Lines are 1-based,
+/// columns 0-based and counted in characters. Comments are placed with it
+/// (the SOPS YAML store), since the values alone do not say where they were.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    Scalar {
+        line: usize,
+        col: usize,
+        style: TScalarStyle,
+        /// The scalar's text is empty (an empty block scalar has no content lines).
+        empty: bool,
+    },
+    /// An alias: its value is a copy of the anchored node.
+    Alias { line: usize, col: usize },
+    /// A sequence; for a block sequence, `col` is the column of its `-`.
+    Seq {
+        line: usize,
+        col: usize,
+        flow: bool,
+        items: Vec<Shape>,
+    },
+    /// A mapping, its (key, value) entries in order.
+    Map {
+        line: usize,
+        col: usize,
+        flow: bool,
+        entries: Vec<(Shape, Shape)>,
+    },
+}
+
+impl Shape {
+    /// Where the node starts: (line, column).
+    pub fn start(&self) -> (usize, usize) {
+        match self {
+            Shape::Scalar { line, col, .. }
+            | Shape::Alias { line, col }
+            | Shape::Seq { line, col, .. }
+            | Shape::Map { line, col, .. } => (*line, *col),
+        }
+    }
+}
+
+/// [`load_stream`], plus each document's [`Shape`].
+pub fn load_stream_with_shapes(text: &str, origin: &str) -> Result<Vec<(Document, Shape)>> {
+    let mut loader = Loader::new(text);
+    loader.shapes = Some(Vec::new());
+    let docs = loader
+        .documents()
+        .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
+    let shapes = loader.shapes.take().unwrap_or_default();
+    Ok(docs.into_iter().zip(shapes).collect())
+}
+
 /// A block-style mapping document cut into its top-level entries, so that a
 /// large entry (a ResourceList's `items`) can be parsed one element at a
 /// time instead of as one tree.
@@ -219,7 +273,7 @@ fn pos_err(mark: Marker, msg: impl Into<String>) -> PosError {
 
 /// Deepest nesting of collections accepted. Kubernetes objects nest a few
 /// dozen levels; the limit keeps a hostile file from exhausting the stack.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 128;
 
 /// Nodes that aliases may add to a document beyond this floor, plus ten
 /// times the nodes written out in it: an anchor reused for a repeated block
@@ -228,6 +282,7 @@ pub const ALIAS_FLOOR: usize = 10_000;
 const ALIAS_RATIO: usize = 10;
 
 struct Loader<'a> {
+    text: &'a str,
     parser: Parser<std::str::Chars<'a>>,
     /// Anchored values with their size in nodes.
     anchors: HashMap<usize, (Value, usize)>,
@@ -236,16 +291,24 @@ struct Loader<'a> {
     written: usize,
     /// Nodes aliases added to the current document.
     expanded: usize,
+    /// When recording shapes: a stack, each finished node pushing its own
+    /// and each collection taking its children's.
+    shapes: Option<Vec<Shape>>,
+    /// The text's characters, to tell flow from block collections.
+    chars: Vec<char>,
 }
 
 impl<'a> Loader<'a> {
     fn new(text: &'a str) -> Self {
         Loader {
+            text,
             parser: Parser::new_from_str(text),
             anchors: HashMap::new(),
             depth: 0,
             written: 0,
             expanded: 0,
+            shapes: None,
+            chars: Vec::new(),
         }
     }
 }
@@ -268,6 +331,9 @@ impl Loader<'_> {
     }
 
     fn documents(&mut self) -> Result<Vec<Document>, PosError> {
+        if self.shapes.is_some() {
+            self.chars = self.text.chars().collect();
+        }
         let mut docs = Vec::new();
         loop {
             let (event, mark) = self.next()?;
@@ -330,6 +396,10 @@ impl Loader<'_> {
         }
         let (value, anchor) = match event {
             Event::Alias(id) => {
+                self.push_shape(Shape::Alias {
+                    line: mark.line(),
+                    col: mark.col(),
+                });
                 let (v, n) = self
                     .anchors
                     .get(&id)
@@ -347,32 +417,80 @@ impl Loader<'_> {
                 }
                 return Ok(v.clone());
             }
-            Event::Scalar(text, style, anchor, tag) => (scalar(text, style, tag, mark)?, anchor),
+            Event::Scalar(text, style, anchor, tag) => {
+                self.push_shape(Shape::Scalar {
+                    line: mark.line(),
+                    col: mark.col(),
+                    style,
+                    empty: text.is_empty(),
+                });
+                (scalar(text, style, tag, mark)?, anchor)
+            }
             Event::SequenceStart(anchor, tag) => {
                 let mut seq = Vec::new();
+                let mut items = Vec::new();
                 loop {
                     let (event, mark) = self.next()?;
                     if event == Event::SequenceEnd {
                         break;
                     }
                     seq.push(self.node(event, mark)?);
+                    items.extend(self.pop_shape());
+                }
+                if self.shapes.is_some() {
+                    // A flow sequence starts at its `[`; a block sequence not
+                    // indented under its key is reported at its first item,
+                    // which may itself be a `[`.
+                    let flow = self.char_at(mark) == Some('[')
+                        && items
+                            .first()
+                            .is_none_or(|i| i.start() > (mark.line(), mark.col()));
+                    self.push_shape(Shape::Seq {
+                        line: mark.line(),
+                        col: mark.col(),
+                        flow,
+                        items,
+                    });
                 }
                 (with_tag(Value::Sequence(seq), tag, "seq"), anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 let mut map = Mapping::new();
+                let mut entries = Vec::new();
                 loop {
                     let (event, key_mark) = self.next()?;
                     if event == Event::MappingEnd {
                         break;
                     }
                     let key = self.node(event, key_mark)?;
+                    let key_shape = self.pop_shape();
                     let (event, mark) = self.next()?;
                     let value = self.node(event, mark)?;
+                    if let (Some(k), Some(v)) = (key_shape, self.pop_shape()) {
+                        entries.push((k, v));
+                    }
                     if map.contains_key(&key) {
                         return Err(pos_err(key_mark, "duplicate mapping key"));
                     }
                     map.insert(key, value);
+                }
+                if self.shapes.is_some() {
+                    // A flow mapping's start is reported at its `{`; a block
+                    // mapping's one character into its first key (or at `?`).
+                    let flow = self.char_at(mark) == Some('{')
+                        && entries
+                            .first()
+                            .is_none_or(|(k, _)| k.start() > (mark.line(), mark.col()));
+                    let (line, col) = match entries.first() {
+                        Some((k, _)) if !flow => k.start(),
+                        _ => (mark.line(), mark.col()),
+                    };
+                    self.push_shape(Shape::Map {
+                        line,
+                        col,
+                        flow,
+                        entries,
+                    });
                 }
                 (with_tag(Value::Mapping(map), tag, "map"), anchor)
             }
@@ -382,6 +500,23 @@ impl Loader<'_> {
             self.anchors.insert(anchor, (value.clone(), size(&value)));
         }
         Ok(value)
+    }
+}
+
+impl Loader<'_> {
+    fn push_shape(&mut self, shape: Shape) {
+        if let Some(stack) = &mut self.shapes {
+            stack.push(shape);
+        }
+    }
+
+    fn pop_shape(&mut self) -> Option<Shape> {
+        self.shapes.as_mut().and_then(Vec::pop)
+    }
+
+    /// The character at a marker (markers count characters).
+    fn char_at(&self, mark: Marker) -> Option<char> {
+        self.chars.get(mark.index()).copied()
     }
 }
 
@@ -415,6 +550,7 @@ fn scalar(
     tag: Option<yaml_rust2::parser::Tag>,
     mark: Marker,
 ) -> Result<Value, PosError> {
+    let text = yaml_1_1_breaks(text, style, mark.col());
     if let Some(t) = tag {
         if t.handle == CORE_TAG_PREFIX {
             return match t.suffix.as_str() {
@@ -455,6 +591,46 @@ fn scalar(
             Value::String(text)
         }
     }))
+}
+
+/// Go's YAML readers (kubectl, kustomize, sops: YAML 1.1 in this) take
+/// U+0085, U+2028 and U+2029 for line breaks, so in a plain or
+/// single-quoted scalar the blanks around one are folding space, and in a
+/// literal block the indentation after one is not content; a YAML 1.2
+/// reader keeps both. go-yaml writes such a string single-quoted or as a
+/// literal block, indented after the break.
+fn yaml_1_1_breaks(text: String, style: TScalarStyle, col: usize) -> String {
+    let is_break = |c: char| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}');
+    let (flow, block_indent) = match style {
+        TScalarStyle::Plain | TScalarStyle::SingleQuoted => (true, 0),
+        TScalarStyle::Literal => (false, col),
+        _ => return text,
+    };
+    if !text.contains(is_break) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut skipped: Option<usize> = None;
+    for c in text.chars() {
+        if is_break(c) {
+            if flow {
+                out.truncate(out.trim_end_matches([' ', '\t']).len());
+            }
+            out.push(c);
+            skipped = Some(0);
+            continue;
+        }
+        match skipped {
+            Some(n) if c == ' ' && (flow || n < block_indent) => {
+                skipped = Some(n + 1);
+                continue;
+            }
+            Some(_) if flow && c == '\t' => continue,
+            _ => skipped = None,
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn raw_plain(text: String) -> Value {

@@ -27,8 +27,8 @@
 mod emit;
 mod load;
 
-pub use emit::{double_quoted, stream_to_string, to_string};
-pub use load::{TopLevel, load_stream};
+pub use emit::{stream_to_string, to_string};
+pub use load::{Shape, TopLevel, load_stream, load_stream_with_shapes};
 
 use serde_yaml_ng::value::{Tag, TaggedValue};
 use serde_yaml_ng::{Number, Value};
@@ -409,6 +409,19 @@ mod tests {
     }
 
     #[test]
+    fn unicode_line_breaks_fold_as_go_yaml_folds_them() {
+        let docs = load_stream(
+            "a: 'x\u{2028}    y'\nb: |\n    p\u{2029}    q\nc: \"d\\Le\"\n",
+            "t",
+        )
+        .unwrap();
+        let v = &docs[0].value;
+        assert_eq!(v["a"], Value::String("x\u{2028}y".into()));
+        assert_eq!(v["b"], Value::String("p\u{2029}q\n".into()));
+        assert_eq!(v["c"], Value::String("d\u{2028}e".into()));
+    }
+
+    #[test]
     fn duplicate_keys_are_rejected() {
         let err = load_stream("a: 1\na: 2\n", "f").unwrap_err().to_string();
         assert!(err.contains("line 2") && err.contains("duplicate"), "{err}");
@@ -435,8 +448,8 @@ mod tests {
         );
         let deep = "- ".repeat(7000) + "x\n";
         let e = load_stream(&deep, "deep.yaml").unwrap_err().to_string();
-        assert!(e.contains("nested deeper than 256 levels"), "{e}");
-        let ok = "- ".repeat(200) + "x\n";
+        assert!(e.contains("nested deeper than 128 levels"), "{e}");
+        let ok = "- ".repeat(100) + "x\n";
         assert!(load_stream(&ok, "t").is_ok());
     }
 }

@@ -15,10 +15,20 @@ pub(super) fn parse(
     }
 }
 
-/// The plaintext file: the `data` string itself.
+/// The plaintext file: the `data` string itself, which need not be UTF-8.
 pub(super) fn emit_plain(doc: &Node) -> Result<Vec<u8>> {
     match doc.get("data") {
         Some(Node::Str(s)) => Ok(s.clone().into_bytes()),
+        Some(Node::Bytes(b)) => Ok(b.clone()),
         _ => bail!("binary file has no data"),
     }
+}
+
+/// A plaintext file as the tree sops encrypts: its bytes under `data`.
+pub(crate) fn tree(plaintext: &[u8]) -> Node {
+    let data = match std::str::from_utf8(plaintext) {
+        Ok(s) => Node::Str(s.to_string()),
+        Err(_) => Node::Bytes(plaintext.to_vec()),
+    };
+    Node::Map(vec![("data".into(), data)])
 }

@@ -88,6 +88,7 @@ fn flatten(node: &Node, prefix: &str, out: &mut Vec<(String, String)>) {
 pub(super) fn scalar_text(leaf: &Node) -> String {
     match leaf {
         Node::Str(s) | Node::Time(s) | Node::Comment(s) => s.clone(),
+        Node::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
         Node::Int(i) => i.to_string(),
         Node::Float(f) => strconv::format_f(*f),
         Node::Bool(b) => b.to_string(),

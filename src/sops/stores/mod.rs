@@ -5,11 +5,13 @@
 //! YAML and JSON keep the metadata as a top-level `sops` key; dotenv
 //! flattens it into `sops_*` keys and INI into a `[sops]` section ([`flat`]
 //! does both); binary files are a JSON envelope `{"data": ..., "sops": ...}`.
-//! Layout follows sops' own writers (yaml.v3 with indent 4, tab-indented
-//! JSON) so files regcred writes look like the ones sops writes. The stores
-//! never import each other, except binary, which is a JSON file by design.
+//! Each store reads and writes as sops 3.11's does (go-yaml v3 with indent
+//! 4 and comments, Go's `encoding/json` with tabs and duplicate keys, go-ini),
+//! so `regcred decrypt` writes the bytes `sops --decrypt` writes
+//! (`tests/sops_fidelity.rs`). The stores never import each other, except
+//! binary, which is a JSON file by design.
 
-mod binary;
+pub(crate) mod binary;
 mod dotenv;
 mod flat;
 pub(crate) mod ini;
@@ -77,13 +79,31 @@ pub(crate) fn detect(path: &str, text: &str) -> Option<Format> {
     if lines().any(|l| l.trim() == "[sops]") {
         return Some(Format::Ini);
     }
-    let docs = crate::yaml::load_stream(text, path).ok()?;
+    let by_name = Format::from_path(path);
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    // JSON first when it may be JSON: its duplicate keys are not YAML.
+    if by_name != Format::Yaml && body.starts_with('{') {
+        if let Ok(docs) = json::parse(text, path) {
+            let first = &docs[0];
+            first.get("sops")?;
+            return Some(match (by_name, first) {
+                (Format::Json, _) => Format::Json,
+                (_, Node::Map(items))
+                    if items.len() == 2 && matches!(first.get("data"), Some(Node::Str(_))) =>
+                {
+                    Format::Binary
+                }
+                _ => Format::Json,
+            });
+        }
+    }
+    let docs = crate::yaml::load_stream(&yaml::normalize(text), path).ok()?;
     let first = docs.first()?.value.as_mapping()?;
     first.get("sops")?;
-    Some(match Format::from_path(path) {
+    Some(match by_name {
         f @ (Format::Yaml | Format::Json) => f,
         _ if first.len() == 2 && first.contains_key("data") => Format::Binary,
-        _ if text.trim_start().starts_with('{') => Format::Json,
+        _ if body.starts_with('{') => Format::Json,
         _ => Format::Yaml,
     })
 }
@@ -161,8 +181,15 @@ pub(crate) fn to_value(node: &Node) -> Value {
                 .map(|(k, v)| (Value::String(k.clone()), to_value(v)))
                 .collect(),
         ),
-        Node::Seq(items) => Value::Sequence(items.iter().map(to_value).collect()),
+        Node::Seq(items) => Value::Sequence(
+            items
+                .iter()
+                .filter(|v| !matches!(v, Node::Comment(_)))
+                .map(to_value)
+                .collect(),
+        ),
         Node::Str(s) | Node::Time(s) => Value::String(s.clone()),
+        Node::Bytes(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
         Node::Int(i) => Value::Number((*i).into()),
         Node::Float(f) => Value::String(strconv::format_f(*f)),
         Node::Bool(b) => Value::Bool(*b),

@@ -1,41 +1,52 @@
-//! The YAML store: yaml.v3's typing of plain scalars on read, and its
-//! block layout (indent 4) on write.
+//! The YAML store: yaml.v3's typing of plain scalars and sops' placing of
+//! comments on read; on write, the nodes sops builds, written by the
+//! yaml.v3 encoder port with indent 4.
 
-use super::super::cipher;
+mod comments;
+
 use crate::gocompat::strconv;
+use crate::gocompat::yaml_v3::{self, Resolved};
 use crate::sops::tree::Node;
-use crate::yaml;
-use anyhow::{Result, anyhow};
+use crate::yaml::{self, Shape};
+use anyhow::{Result, anyhow, bail};
+use comments::Placement;
 use serde_yaml_ng::Value;
 
-/// Every document of a YAML stream, as trees.
+/// Every document of a YAML stream, as trees with their comments.
 pub(super) fn parse(text: &str, origin: &str) -> Result<Vec<Node>> {
-    yaml::load_stream(text, origin)?
-        .into_iter()
-        .map(|d| from_yaml(&d.value))
+    // yaml.v3 reads past a byte order mark.
+    let normalized = normalize(text);
+    let text = normalized.as_ref();
+    let docs = yaml::load_stream_with_shapes(text, origin)?;
+    let shapes: Vec<&Shape> = docs.iter().map(|(_, s)| s).collect();
+    let found = comments::scan(text, &shapes);
+    let placements = comments::place(&found, &shapes, text, &comments::document_markers(text));
+    docs.iter()
+        .zip(placements)
+        .map(|((d, _), placement)| {
+            let tree = from_yaml(&d.value)?;
+            Ok(with_comments(tree, &mut Vec::new(), &placement))
+        })
         .collect()
 }
 
 /// Documents as a YAML stream, `---` between them.
 pub(super) fn emit(docs: &[Node]) -> Vec<u8> {
-    let mut out = String::new();
-    for (i, doc) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        yaml_node(&mut out, doc, 0, false);
-    }
-    out.into_bytes()
+    let nodes: Vec<yaml_v3::Node> = docs.iter().map(to_yaml_v3).collect();
+    yaml_v3::encode(&nodes, YAML_INDENT)
 }
+
+const YAML_INDENT: usize = 4;
 
 /// Converts a YAML value, typing plain scalars the way sops' yaml.v3 does.
 fn from_yaml(v: &Value) -> Result<Node> {
     Ok(match v {
         Value::Null => Node::Null,
         Value::Bool(b) => Node::Bool(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Node::Int(i),
-            None => Node::Float(n.as_f64().unwrap_or_default()),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Node::Int(i),
+            (None, Some(_)) => bail!("integers above 9223372036854775807 are not supported"),
+            _ => Node::Float(n.as_f64().unwrap_or_default()),
         },
         Value::String(s) => Node::Str(s.clone()),
         Value::Sequence(s) => Node::Seq(s.iter().map(from_yaml).collect::<Result<_>>()?),
@@ -50,178 +61,202 @@ fn from_yaml(v: &Value) -> Result<Node> {
         ),
         Value::Tagged(t) => match yaml::as_str(v) {
             Some(raw) if t.tag == serde_yaml_ng::value::Tag::new(yaml::RAW_PLAIN_TAG) => {
-                resolve_yaml_v3(raw)
+                resolve_yaml_v3(raw)?
             }
             _ => from_yaml(&t.value)?,
         },
     })
 }
 
-/// yaml.v3's resolution of plain scalars that YAML 1.1 and 1.2 disagree on:
-/// Go integer literals (`0x1F`, `0o17`, `0755`, `1_000`), floats, and
-/// timestamps; anything else (`yes`, `on`) is a string.
-fn resolve_yaml_v3(raw: &str) -> Node {
-    let unsigned = raw.strip_prefix(['-', '+']).unwrap_or(raw);
-    let neg = raw.starts_with('-');
-    let digits = unsigned.replace('_', "");
-    let radix = if let Some(h) = digits.strip_prefix("0x").or(digits.strip_prefix("0X")) {
-        Some((h.to_string(), 16))
-    } else if let Some(o) = digits.strip_prefix("0o").or(digits.strip_prefix("0O")) {
-        Some((o.to_string(), 8))
-    } else if let Some(b) = digits.strip_prefix("0b").or(digits.strip_prefix("0B")) {
-        Some((b.to_string(), 2))
-    } else if digits.len() > 1
-        && digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit())
-    {
-        Some((digits[1..].to_string(), 8))
-    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Some((digits.clone(), 10))
+/// yaml.v3 writes an empty flow collection that holds comments with its
+/// closing bracket on a line of its own, at the indentation of the block
+/// around it, which a YAML 1.2 reader rejects; indenting it past the line
+/// that opened the collection reads the same. A byte order mark goes too.
+pub(super) fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let closing = |l: &str| matches!(l.trim(), "}" | "]");
+    if !text.split('\n').any(closing) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    for i in 0..lines.len() {
+        if !closing(&lines[i]) {
+            continue;
+        }
+        let opener = lines[..i]
+            .iter()
+            .rev()
+            .find(|l| l.trim_end().ends_with(['{', '[']))
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        lines[i] = format!("{}{}", " ".repeat(opener + 1), lines[i].trim());
+    }
+    std::borrow::Cow::Owned(lines.join("\n"))
+}
+
+/// Inserts the comments `placement` holds for the container at `path` and
+/// below (paths count the original entries).
+fn with_comments(node: Node, path: &mut Vec<usize>, placement: &Placement) -> Node {
+    let mut here: Vec<&(usize, u8, String)> = placement
+        .get(path.as_slice())
+        .into_iter()
+        .flatten()
+        .collect();
+    here.sort_by_key(|(slot, phase, _)| (*slot, *phase));
+    let comments_at = |slot: usize| {
+        here.iter()
+            .filter(move |(s, _, _)| *s == slot)
+            .map(|(_, _, text)| text.clone())
+            .collect::<Vec<_>>()
+    };
+    match node {
+        Node::Map(items) => {
+            let n = items.len();
+            let mut out = Vec::with_capacity(n);
+            for (i, (k, v)) in items.into_iter().enumerate() {
+                out.extend(
+                    comments_at(i)
+                        .into_iter()
+                        .map(|c| (String::new(), Node::Comment(c))),
+                );
+                path.push(i);
+                out.push((k, with_comments(v, path, placement)));
+                path.pop();
+            }
+            out.extend(
+                comments_at(n)
+                    .into_iter()
+                    .map(|c| (String::new(), Node::Comment(c))),
+            );
+            Node::Map(out)
+        }
+        Node::Seq(items) => {
+            let n = items.len();
+            let mut out = Vec::with_capacity(n);
+            for (i, v) in items.into_iter().enumerate() {
+                out.extend(comments_at(i).into_iter().map(Node::Comment));
+                path.push(i);
+                out.push(with_comments(v, path, placement));
+                path.pop();
+            }
+            out.extend(comments_at(n).into_iter().map(Node::Comment));
+            Node::Seq(out)
+        }
+        other => other,
+    }
+}
+
+/// A plain scalar that YAML 1.1 and 1.2 read differently, typed as yaml.v3
+/// types it (see [`yaml_v3::resolve`]).
+fn resolve_yaml_v3(raw: &str) -> Result<Node> {
+    Ok(match yaml_v3::resolve(raw) {
+        Resolved::Null => Node::Null,
+        Resolved::Bool(b) => Node::Bool(b),
+        Resolved::Int(i) => Node::Int(i),
+        Resolved::Uint(_) => bail!("integers above 9223372036854775807 are not supported"),
+        Resolved::Float(f) => Node::Float(f),
+        Resolved::Timestamp(t) => Node::Time(t),
+        Resolved::Str => Node::Str(raw.to_string()),
+    })
+}
+
+/// The `yaml.Node` sops' `treeValueToNode` builds for a tree value.
+fn to_yaml_v3(node: &Node) -> yaml_v3::Node {
+    match node {
+        Node::Map(items) => {
+            let mut m = yaml_v3::Node::mapping();
+            append_tree_branch(items, &mut m);
+            m
+        }
+        Node::Seq(items) => {
+            let mut s = yaml_v3::Node::sequence();
+            append_sequence(items, &mut s);
+            s
+        }
+        Node::Str(s) => yaml_v3::Node::string(s),
+        Node::Bytes(b) => yaml_v3::Node::string(&String::from_utf8_lossy(b)),
+        Node::Int(i) => yaml_v3::Node::plain(i.to_string()),
+        Node::Float(f) => yaml_v3::Node::plain(float_text(*f)),
+        Node::Bool(b) => yaml_v3::Node::plain(b.to_string()),
+        Node::Time(t) => yaml_v3::Node::plain(t.clone()),
+        Node::Null | Node::Comment(_) => yaml_v3::Node::plain("null"),
+    }
+}
+
+/// sops' `addCommentsHead`: pending comments go above `node`.
+fn add_head(node: &mut yaml_v3::Node, comments: &mut Vec<String>) {
+    if comments.is_empty() {
+        return;
+    }
+    let text = format!("#{}", comments.join("\n#"));
+    node.head_comment = if node.head_comment.is_empty() {
+        text
     } else {
-        None
+        format!("{text}\n{}", node.head_comment)
     };
-    if let Some((body, radix)) = radix {
-        if let Ok(i) = i64::from_str_radix(&body, radix) {
-            return Node::Int(if neg { -i } else { i });
-        }
-    }
-    match raw.to_ascii_lowercase().as_str() {
-        ".inf" | "+.inf" => return Node::Float(f64::INFINITY),
-        "-.inf" => return Node::Float(f64::NEG_INFINITY),
-        ".nan" => return Node::Float(f64::NAN),
-        _ => {}
-    }
-    if raw.bytes().any(|b| b.is_ascii_digit())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b"+-.eE_".contains(&b))
-    {
-        if let Ok(f) = raw.replace('_', "").parse::<f64>() {
-            return Node::Float(f);
-        }
-    }
-    if let Some(t) = timestamp(raw) {
-        return Node::Time(t);
-    }
-    Node::Str(raw.to_string())
+    comments.clear();
 }
 
-/// A YAML timestamp as Go's `time.MarshalText` writes it, or `None`.
-fn timestamp(raw: &str) -> Option<String> {
-    // Compiled once: this runs for every ambiguous plain scalar.
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?[ \t]*(Z|[-+][0-9]{1,2}(?::[0-9]{2})?)?)?$",
-        )
-        .expect("timestamp pattern is valid")
-    });
-    if !raw.starts_with(|c: char| c.is_ascii_digit()) {
-        return None;
+/// sops' `addCommentsFoot`: trailing comments go below `node`.
+fn add_foot(node: &mut yaml_v3::Node, comments: &mut Vec<String>) {
+    if comments.is_empty() {
+        return;
     }
-    let c = RE.captures(raw)?;
-    let num = |i: usize| {
-        c.get(i)
-            .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(0))
-    };
-    let date = format!("{}-{:02}-{:02}", &c[1], num(2), num(3));
-    if c.get(4).is_none() {
-        return Some(format!("{date}T00:00:00Z"));
+    let text = format!("#{}", comments.join("\n#"));
+    if node.foot_comment.is_empty() {
+        node.foot_comment = text;
+    } else {
+        node.foot_comment = format!("{}\n{text}", node.foot_comment);
     }
-    let frac = c.get(7).map_or(String::new(), |m| {
-        m.as_str().trim_end_matches('0').to_string()
-    });
-    let frac = if frac == "." { String::new() } else { frac };
-    let zone = match c.get(8).map(|m| m.as_str()) {
-        None | Some("Z") => "Z".to_string(),
-        Some(z) => {
-            let (sign, rest) = z.split_at(1);
-            let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
-            let (h, m) = (h.parse::<u32>().unwrap_or(0), m.parse::<u32>().unwrap_or(0));
-            if h == 0 && m == 0 {
-                "Z".into()
-            } else {
-                format!("{sign}{h:02}:{m:02}")
-            }
-        }
-    };
-    Some(format!(
-        "{date}T{:02}:{:02}:{:02}{frac}{zone}",
-        num(4),
-        num(5),
-        num(6)
-    ))
+    comments.clear();
 }
 
-const YAML_INDENT: usize = 4;
-
-/// yaml.v3-style block YAML: indent 4, sequences indented under their key.
-fn yaml_node(out: &mut String, node: &Node, indent: usize, inline: bool) {
-    let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
-    match node {
-        Node::Map(items) if !items.is_empty() => {
-            for (i, (k, v)) in items.iter().enumerate() {
-                if matches!(v, Node::Comment(_)) {
-                    continue;
-                }
-                if i > 0 || !inline {
-                    pad(out, indent);
-                }
-                out.push_str(&yaml_string(k, indent, true));
-                out.push(':');
-                match v {
-                    Node::Map(m) if !m.is_empty() => {
-                        out.push('\n');
-                        yaml_node(out, v, indent + YAML_INDENT, false);
-                    }
-                    Node::Seq(s) if !s.is_empty() => {
-                        out.push('\n');
-                        yaml_node(out, v, indent + YAML_INDENT, false);
-                    }
-                    _ => {
-                        out.push(' ');
-                        out.push_str(&yaml_scalar(v, indent + YAML_INDENT));
-                        out.push('\n');
-                    }
-                }
-            }
+/// sops' `appendTreeBranch`: comments before the first key go above the
+/// mapping, others above the next key, trailing ones below the last key.
+fn append_tree_branch(items: &[(String, Node)], mapping: &mut yaml_v3::Node) {
+    let mut comments = Vec::new();
+    let mut beginning = true;
+    for (k, v) in items {
+        if let Node::Comment(c) = v {
+            comments.push(c.clone());
+            continue;
         }
-        Node::Seq(items) if !items.is_empty() => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 || !inline {
-                    pad(out, indent);
-                }
-                out.push_str("- ");
-                match item {
-                    Node::Map(m) if !m.is_empty() => yaml_node(out, item, indent + 2, true),
-                    Node::Seq(s) if !s.is_empty() => yaml_node(out, item, indent + 2, true),
-                    _ => {
-                        out.push_str(&yaml_scalar(item, indent + 2 + YAML_INDENT));
-                        out.push('\n');
-                    }
-                }
-            }
+        if beginning {
+            add_head(mapping, &mut comments);
+            beginning = false;
         }
-        other => {
-            if !inline {
-                pad(out, indent);
-            }
-            out.push_str(&yaml_scalar(other, indent + YAML_INDENT));
-            out.push('\n');
-        }
+        let mut key = yaml_v3::Node::string(k);
+        add_head(&mut key, &mut comments);
+        mapping.content.push(key);
+        mapping.content.push(to_yaml_v3(v));
+    }
+    if beginning {
+        add_head(mapping, &mut comments);
+    } else if let Some(last_key) = mapping.content.iter_mut().rev().nth(1) {
+        add_foot(last_key, &mut comments);
     }
 }
 
-fn yaml_scalar(node: &Node, block_indent: usize) -> String {
-    match node {
-        Node::Map(_) => "{}".into(),
-        Node::Seq(_) => "[]".into(),
-        Node::Str(s) => yaml_string(s, block_indent, false),
-        Node::Int(i) => i.to_string(),
-        Node::Float(f) => float_text(*f),
-        Node::Bool(b) => b.to_string(),
-        Node::Time(t) => t.clone(),
-        Node::Null => "null".into(),
-        Node::Comment(_) => String::new(),
+/// sops' `appendSequence`, the same for items.
+fn append_sequence(items: &[Node], sequence: &mut yaml_v3::Node) {
+    let mut comments = Vec::new();
+    let mut beginning = true;
+    for item in items {
+        if let Node::Comment(c) = item {
+            comments.push(c.clone());
+            continue;
+        }
+        if beginning {
+            add_head(sequence, &mut comments);
+            beginning = false;
+        }
+        let mut node = to_yaml_v3(item);
+        add_head(&mut node, &mut comments);
+        sequence.content.push(node);
+    }
+    if beginning {
+        add_head(sequence, &mut comments);
+    } else if let Some(last) = sequence.content.last_mut() {
+        add_foot(last, &mut comments);
     }
 }
 
@@ -233,56 +268,22 @@ fn float_text(f: f64) -> String {
     }
 }
 
-fn yaml_string(s: &str, block_indent: usize, is_key: bool) -> String {
-    // sops writes its ENC[...] values plain; they are valid plain scalars.
-    if cipher::is_enc(s) && !s.contains(char::is_whitespace) {
-        return s.to_string();
-    }
-    let mut m = serde_yaml_ng::Mapping::new();
-    m.insert(Value::String("k".into()), Value::String(s.into()));
-    // Reuse the manifest writer's quoting rules; strip the `k: ` it adds.
-    let text = yaml::to_string(&Value::Mapping(m)).unwrap_or_default();
-    let body = text
-        .strip_prefix("k: ")
-        .unwrap_or(&text)
-        .trim_end_matches('\n');
-    if body.starts_with('|') && !is_key {
-        // Re-indent the literal block's content to this position.
-        let mut lines = body.split('\n');
-        let header = lines.next().unwrap_or("|");
-        let mut out = header.to_string();
-        for line in lines {
-            out.push('\n');
-            if !line.is_empty() {
-                out.extend(std::iter::repeat_n(' ', block_indent));
-                out.push_str(line.strip_prefix("  ").unwrap_or(line));
-            }
-        }
-        return out;
-    }
-    if body.starts_with('|') {
-        return yaml::double_quoted(s);
-    }
-    body.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn yaml_v3_typing_of_ambiguous_plain_scalars() {
-        assert_eq!(resolve_yaml_v3("0755"), Node::Int(493));
-        assert_eq!(resolve_yaml_v3("0x1F"), Node::Int(31));
-        assert_eq!(resolve_yaml_v3("1_000"), Node::Int(1000));
-        assert_eq!(resolve_yaml_v3("1e3"), Node::Float(1000.0));
-        assert_eq!(resolve_yaml_v3("yes"), Node::Str("yes".into()));
+        let r = |s: &str| resolve_yaml_v3(s).unwrap();
+        assert_eq!(r("0755"), Node::Int(493));
+        assert_eq!(r("0x1F"), Node::Int(31));
+        assert_eq!(r("1_000"), Node::Int(1000));
+        assert_eq!(r("1e3"), Node::Float(1000.0));
+        assert_eq!(r("1e400"), Node::Str("1e400".into()));
+        assert_eq!(r("yes"), Node::Str("yes".into()));
+        assert_eq!(r("2024-01-01"), Node::Time("2024-01-01T00:00:00Z".into()));
         assert_eq!(
-            resolve_yaml_v3("2024-01-01"),
-            Node::Time("2024-01-01T00:00:00Z".into())
-        );
-        assert_eq!(
-            resolve_yaml_v3("2001-12-14t21:59:43.10-05:00"),
+            r("2001-12-14t21:59:43.10-05:00"),
             Node::Time("2001-12-14T21:59:43.1-05:00".into())
         );
     }
@@ -293,5 +294,41 @@ mod tests {
         assert_eq!(float_text(7.0), "7");
         assert_eq!(float_text(1e6), "1e+06");
         assert_eq!(float_text(f64::INFINITY), ".inf");
+    }
+
+    #[test]
+    fn comments_are_read_into_their_containers_and_written_back() {
+        let text = "# top\na: 1 # line a\nb:\n    # head c\n    c: x\n    # foot c\nd:\n    - x\n    # between\n    - y\n# end\n";
+        let docs = parse(text, "t").unwrap();
+        let c = |s: &str| Node::Comment(s.into());
+        assert_eq!(
+            docs[0],
+            Node::Map(vec![
+                (String::new(), c(" top")),
+                (String::new(), c(" line a")),
+                ("a".into(), Node::Int(1)),
+                (
+                    "b".into(),
+                    Node::Map(vec![
+                        (String::new(), c(" head c")),
+                        ("c".into(), Node::Str("x".into())),
+                        (String::new(), c(" foot c")),
+                    ])
+                ),
+                (
+                    "d".into(),
+                    Node::Seq(vec![
+                        Node::Str("x".into()),
+                        c(" between"),
+                        Node::Str("y".into()),
+                    ])
+                ),
+                (String::new(), c(" end")),
+            ])
+        );
+        assert_eq!(
+            String::from_utf8(emit(&docs)).unwrap(),
+            "# top\n# line a\na: 1\nb:\n    # head c\n    c: x\n    # foot c\nd:\n    - x\n    # between\n    - \"y\"\n# end\n"
+        );
     }
 }
