@@ -290,15 +290,7 @@ fn cctv_age_vectors_decrypt_or_are_refused_where_they_say() {
 
 /// An identity made by the reference age-keygen: (keys file, recipient).
 fn age_keygen(t: &TempDir) -> (PathBuf, String) {
-    let keys = t.path().join("keys.txt");
-    let out = run(Command::new(tool("age-keygen")).arg("-o").arg(&keys), "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let public = std::fs::read_to_string(&keys)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
-    (keys, public)
+    crate::common::age_key(t.path(), "keys.txt")
 }
 
 /// Encrypts `path` with the reference age (`-a` for armor).

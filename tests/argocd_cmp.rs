@@ -373,16 +373,7 @@ fn no_spec_apps(repo: &TempDir) -> Vec<PathBuf> {
 
 /// A fresh identity from the reference age-keygen: (key file, public key).
 fn age_keygen(dir: &Path) -> (PathBuf, String) {
-    let key = dir.join("age-key.txt");
-    let out = common::run(Command::new(tool("age-keygen")).arg("-o").arg(&key), "");
-    assert_eq!(out.code, 0, "age-keygen: {}", out.stderr);
-    let public = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .expect("age-keygen writes the public key")
-        .to_string();
-    (key, public)
+    common::age_key(dir, "age-key.txt")
 }
 
 /// A plain directory whose credentials are a SOPS file encrypted by the

@@ -574,6 +574,20 @@ fn check_and_explain_run_without_keys_and_strict_mode() {
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
 
+/// The `.dockerconfigjson` of the Secret in `file`, decrypted by the
+/// reference sops with `key`.
+fn sops_decrypted_config(file: &Path, key: &Path) -> String {
+    let decrypted = run(
+        Command::new(tool("sops"))
+            .env("SOPS_AGE_KEY_FILE", key)
+            .args(["--decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+            .arg(file),
+        "",
+    );
+    assert_eq!(decrypted.code, 0, "{}", decrypted.stderr);
+    common::dockerconfig(&common::yaml12(&decrypted.stdout)[0])
+}
+
 /// `render -o DIR --encrypt`: Secrets stay encrypted in Git, the reference
 /// sops decrypts them, re-rendering changes no byte unless the content or
 /// the recipients change, and `--check` compares decrypted content.
@@ -615,16 +629,7 @@ fn encrypted_output_for_commit_the_output_workflows() {
             .contains("ENC[")
     );
     // The reference sops decrypts it to the Secret.
-    let decrypted = run(
-        Command::new(tool("sops"))
-            .env("SOPS_AGE_KEY_FILE", &key)
-            .args(["--decrypt", "--input-type", "yaml", "--output-type", "yaml"])
-            .arg(&secret),
-        "",
-    );
-    assert_eq!(decrypted.code, 0, "{}", decrypted.stderr);
-    let docs = common::yaml12(&decrypted.stdout);
-    assert!(common::dockerconfig(&docs[0]).contains(CANARY));
+    assert!(sops_decrypted_config(&secret, &key).contains(CANARY));
 
     // No churn: the same content and recipients keep the file as it is.
     assert_eq!(
@@ -670,13 +675,5 @@ fn encrypted_output_for_commit_the_output_workflows() {
         &format!("creation_rules:\n  - path_regex: out/.*\n    age: {public2}\n"),
     );
     assert_eq!(render(&["-o", "out", "--encrypt"], true).code, 0);
-    let decrypted = run(
-        Command::new(tool("sops"))
-            .env("SOPS_AGE_KEY_FILE", &key2)
-            .args(["--decrypt", "--input-type", "yaml", "--output-type", "yaml"])
-            .arg(&secret),
-        "",
-    );
-    assert_eq!(decrypted.code, 0, "{}", decrypted.stderr);
-    assert!(common::dockerconfig(&common::yaml12(&decrypted.stdout)[0]).contains("NEW-PASSWORD"));
+    assert!(sops_decrypted_config(&secret, &key2).contains("NEW-PASSWORD"));
 }

@@ -383,19 +383,25 @@ fn alias_bombs_and_deep_nesting_fail_cleanly_in_every_mode() {
     }
 }
 
+/// A recipient from `regcred keygen` whose identity is thrown away: the
+/// files encrypted to it are only ever damaged, never decrypted.
+fn throwaway_recipient() -> String {
+    let keygen = run(regcred().args(["keygen"]), "");
+    keygen
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Public key: "))
+        .expect("regcred keygen prints the public key")
+        .to_string()
+}
+
 /// Issue item 8: Out-of-range SOPS metadata is an error, not a panic.
 #[test]
 fn out_of_range_sops_metadata_fails_without_a_panic() {
     let t = workspace("hostile-shamir");
     let w = t.path().join("w");
     t.write("w/app.yaml", APP);
-    let keygen = run(regcred().args(["keygen"]), "");
-    let public = keygen
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Public key: "))
-        .unwrap()
-        .to_string();
+    let public = throwaway_recipient();
     t.write("w/creds/pw.yaml", &format!("password: {CANARY}\n"));
     let enc = run(
         regcred()
@@ -436,13 +442,7 @@ fn damaged_encrypted_files_are_never_plaintext() {
     let t = workspace("hostile-damaged");
     let w = t.path().join("w");
     t.write("w/app.yaml", APP);
-    let keygen = run(regcred().args(["keygen"]), "");
-    let public = keygen
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("Public key: "))
-        .unwrap()
-        .to_string();
+    let public = throwaway_recipient();
     let encrypt = |name: &str, content: &str| -> String {
         t.write(&format!("w/creds/{name}"), content);
         let out = run(

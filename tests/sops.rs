@@ -40,16 +40,7 @@ pub(crate) fn sops(home: &Path) -> Command {
 
 /// A fresh X25519 identity made by the reference age-keygen.
 pub(crate) fn age_keygen(dir: &TempDir, name: &str) -> (PathBuf, String) {
-    let path = dir.path().join(name);
-    let out = run(Command::new(tool("age-keygen")).arg("-o").arg(&path), "");
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let public = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: "))
-        .unwrap()
-        .to_string();
-    (path, public)
+    crate::common::age_key(dir.path(), name)
 }
 
 pub(crate) fn ok(out: Out, what: &str) -> String {
