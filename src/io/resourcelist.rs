@@ -12,6 +12,7 @@
 //! showing the error).
 
 use crate::k8s::finding::Finding;
+use crate::k8s::meta;
 use crate::k8s::resource::Item;
 use crate::yaml;
 use anyhow::{Result, bail};
@@ -138,7 +139,7 @@ fn read(text: &str) -> Result<ResourceList<'_>> {
         );
     }
     let mut doc = docs.remove(0).value;
-    let kind = doc.get("kind").and_then(yaml::as_str).unwrap_or_default();
+    let kind = meta::kind(&doc).unwrap_or_default();
     if kind != "ResourceList" && kind != "List" {
         bail!("stdin: expected kind ResourceList, found {kind:?}");
     }
@@ -241,12 +242,11 @@ impl ResourceList<'_> {
 /// a spec must not widen what the function may read), else the working
 /// directory itself.
 pub fn package_root(function_config: &Value, cwd: &Path) -> PathBuf {
-    let annotated = function_config
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get("internal.config.kubernetes.io/package-path"))
-        .and_then(yaml::as_str)
-        .map(|p| cwd.join(p));
+    let annotated = meta::annotation(
+        function_config,
+        "internal.config.kubernetes.io/package-path",
+    )
+    .map(|p| cwd.join(p));
     match (
         annotated.and_then(|p| p.canonicalize().ok()),
         cwd.canonicalize().ok(),

@@ -11,9 +11,9 @@ mod selector;
 
 pub(crate) use selector::{AccountPattern, LabelSelector, Pattern};
 
-use crate::k8s::names;
 use crate::k8s::workloads::ExtraKind;
-use crate::yaml::{self, scalar_string};
+use crate::k8s::{meta, names};
+use crate::yaml::scalar_string;
 use anyhow::{Result, bail};
 use fields::Fields;
 use serde_yaml_ng::{Mapping, Value};
@@ -186,7 +186,7 @@ impl Spec {
 
 /// True when `doc` declares itself a `RegistryCredentials` of any version.
 pub fn is_spec(doc: &Value) -> bool {
-    doc.get("kind").and_then(yaml::as_str) == Some(KIND)
+    meta::kind(doc) == Some(KIND)
 }
 
 /// Parses and validates one spec document. `origin` names its source.
@@ -201,12 +201,7 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
     if kind != KIND || api_version != API_VERSION {
         bail!("apiVersion/kind: expected {API_VERSION} {KIND}, found {api_version:?} {kind:?}");
     }
-    let metadata = doc.get("metadata").and_then(Value::as_mapping);
-    let name = metadata
-        .and_then(|m| m.get("name"))
-        .and_then(yaml::as_str)
-        .unwrap_or_default()
-        .to_string();
+    let name = meta::name(doc).unwrap_or_default().to_string();
     let Some(spec_value) = top.get("spec") else {
         bail!("spec: required");
     };

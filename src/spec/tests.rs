@@ -1,6 +1,7 @@
 //! The spec parser: fields, errors and the schema kept in step with it.
 
 use super::*;
+use crate::yaml;
 
 fn load(text: &str) -> Result<Spec> {
     let doc = yaml::load_stream(text, "t").unwrap().remove(0).value;
