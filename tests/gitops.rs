@@ -677,3 +677,153 @@ fn encrypted_output_for_commit_the_output_workflows() {
     assert_eq!(render(&["-o", "out", "--encrypt"], true).code, 0);
     assert!(sops_decrypted_config(&secret, &key2).contains("NEW-PASSWORD"));
 }
+
+/// Copies a directory tree (regular files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, relative path and content, sorted.
+fn tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((rel, std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// examples/flux-encrypted, copied into a repository of its own: the
+/// committed Secrets decrypt (reference sops) to exactly what `regcred
+/// render` prints, rendering again changes no byte, a rotated credential
+/// re-encrypts only the Secrets that carry it, and no file written holds a
+/// credential in plaintext or base64.
+#[test]
+fn the_flux_example_stays_encrypted_without_churn() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flux-encrypted");
+    let t = TempDir::new("flux-example");
+    let dir = t.path().join("repo");
+    copy_tree(&example, &dir);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let key = dir.join("demo-age-key.txt");
+    let regcred_in = |args: &[&str]| {
+        run(
+            regcred()
+                .current_dir(&dir)
+                .env("HOME", t.path())
+                .env("SOPS_AGE_KEY_FILE", &key)
+                .args(args),
+            "",
+        )
+    };
+    let committed = tree(&dir.join("rendered"));
+    assert_eq!(committed.len(), 6, "{committed:?}");
+
+    // The reference sops decrypts each committed Secret to the Secret that
+    // `regcred render` prints to stdout.
+    let plain = regcred_in(&["render", "-f", "regcred.yaml", "manifests/"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let plain_docs = common::yaml12(&plain.stdout);
+    let plain_secrets = common::of_kind(&plain_docs, "Secret");
+    assert_eq!(plain_secrets.len(), 2);
+    for secret in plain_secrets {
+        let ns = secret["metadata"]["namespace"].as_str().unwrap();
+        let file = dir.join(format!("rendered/{ns}/secret-regcred.yaml"));
+        let decrypted = run(
+            Command::new(tool("sops"))
+                .env("SOPS_AGE_KEY_FILE", &key)
+                .args(["decrypt", "--input-type", "yaml", "--output-type", "yaml"])
+                .arg(&file),
+            "",
+        );
+        assert_eq!(decrypted.code, 0, "{}", decrypted.stderr);
+        assert_eq!(&common::yaml12(&decrypted.stdout)[0], secret, "{ns}");
+    }
+
+    // Nothing written holds a credential, in plaintext or base64.
+    let config = common::dockerconfig(common::of_kind(&plain_docs, "Secret")[0]);
+    let secrets = [
+        "demo-only-Pa55w0rd".to_string(),
+        b64("demo-only-Pa55w0rd"),
+        b64("demo-only-robot:demo-only-Pa55w0rd"),
+        b64(&config),
+    ];
+    for (file, content) in &committed {
+        for s in &secrets {
+            assert!(!content.contains(s.as_str()), "{file} holds {s}");
+        }
+    }
+
+    // Rendering again changes no byte.
+    let out = regcred_in(&[
+        "render",
+        "-f",
+        "regcred.yaml",
+        "manifests/",
+        "-o",
+        "rendered/",
+        "--encrypt",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(tree(&dir.join("rendered")), committed, "churn on re-render");
+
+    // A second spec with its own credential, then rotate only that one.
+    t.write("repo/creds/mirror.txt", "mirror-pw-one-5a2c\n");
+    t.write(
+        "repo/mirror.yaml",
+        "apiVersion: regcred.dev/v1alpha1\nkind: RegistryCredentials\nmetadata: {name: mirror}\n\
+         spec:\n  registries:\n  - {server: mirror.example.com, username: m, password: {file: creds/mirror.txt}}\n",
+    );
+    let both = [
+        "render",
+        "-f",
+        "regcred.yaml",
+        "-f",
+        "mirror.yaml",
+        "manifests/",
+        "-o",
+        "rendered/",
+        "--encrypt",
+    ];
+    let out = regcred_in(&both);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let with_mirror = tree(&dir.join("rendered"));
+    t.write("repo/creds/mirror.txt", "mirror-pw-two-9e0f\n");
+    let out = regcred_in(&both);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rotated = tree(&dir.join("rendered"));
+    let changed: Vec<&str> = with_mirror
+        .iter()
+        .zip(&rotated)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        ["payments/secret-mirror.yaml", "shop/secret-mirror.yaml"],
+        "only the rotated Secrets are re-encrypted"
+    );
+    for (file, content) in &rotated {
+        assert!(!content.contains("mirror-pw-"), "{file}");
+        assert!(!content.contains(&b64("mirror-pw-two-9e0f")), "{file}");
+    }
+}

