@@ -128,10 +128,13 @@ fn every_example_prints_its_expected_output() {
         "regcred install-plugin failed:\n{}",
         install.stderr
     );
+    // The pinned tools scripts/install-test-tools builds (helm) come next.
     let path = std::env::join_paths(
-        std::iter::once(bin_dir.clone()).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )),
+        [bin_dir.clone(), common::test_tools_bin()]
+            .into_iter()
+            .chain(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            )),
     )
     .unwrap();
 
@@ -146,6 +149,9 @@ fn every_example_prints_its_expected_output() {
         if script.contains("kubectl") {
             // Fails (never skips) with an install hint when kubectl is missing.
             common::tool("kubectl");
+        }
+        if script.contains("helm ") {
+            common::tool("helm");
         }
         let out = common::run(
             Command::new("bash")

@@ -21,6 +21,7 @@ mod examples;
 mod explain;
 mod fidelity;
 mod gitops;
+mod helm;
 mod hostile;
 mod inject;
 mod install_plugin;

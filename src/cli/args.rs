@@ -65,6 +65,25 @@ pub(super) enum Command {
         #[arg(long, value_name = "RECIPIENTS", requires = "encrypt")]
         age: Option<String>,
     },
+    /// Helm post-renderer: the chart's manifests on stdin, the same plus pull Secrets and ServiceAccount changes on stdout
+    #[command(
+        after_help = "Examples (each --post-renderer-args value is one argument):
+  helm template web ./chart --namespace shop --post-renderer regcred \\
+    --post-renderer-args post-render --post-renderer-args --spec=regcred.yaml \\
+    --post-renderer-args --namespace=shop
+  # Helm 4, with the plugin in helm-plugin/ installed:
+  helm template web ./chart --namespace shop --post-renderer regcred \\
+    --post-renderer-args --spec=regcred.yaml --post-renderer-args --namespace=shop
+
+Objects without metadata.namespace land in the release namespace, which Helm does not pass
+to post-renderers: give it with --namespace, or the run fails when a ServiceAccount or
+workload has none."
+    )]
+    #[command(display_order = 9)]
+    PostRender {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
     /// Encrypt a file with SOPS (age recipients); the reference sops decrypts the result
     #[command(after_help = "Examples:
   regcred encrypt --age age1... creds.yaml > creds.enc.yaml

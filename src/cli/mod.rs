@@ -9,7 +9,9 @@
 mod args;
 mod print;
 
-use crate::commands::{RenderOptions, check, cmp, crypt, explain, krm, plugin, render};
+use crate::commands::{
+    RenderOptions, check, cmp, crypt, explain, krm, plugin, post_render, render,
+};
 use crate::engine::check::CheckOptions;
 use crate::io::{Outcome, read_stdin};
 use crate::k8s::workloads::ExtraKind;
@@ -81,6 +83,7 @@ fn dispatch(command: Command) -> Outcome {
             },
             read_stdin,
         ),
+        Command::PostRender { spec } => post_render::run(&spec.options(Vec::new()), read_stdin),
         Command::Check {
             spec,
             inputs,
@@ -231,7 +234,16 @@ mod tests {
 
     #[test]
     fn every_subcommand_is_known_and_nothing_else() {
-        for name in ["render", "check", "man", "completions", "cmp", "fn", "help"] {
+        for name in [
+            "render",
+            "check",
+            "man",
+            "completions",
+            "cmp",
+            "fn",
+            "help",
+            "post-render",
+        ] {
             assert!(is_subcommand(name), "{name}");
         }
         assert!(!is_subcommand("regcred.yaml"));
