@@ -245,6 +245,18 @@ fn helm3_template_with_regcred_as_post_renderer() {
         job["spec"]["template"]["spec"]["imagePullSecrets"].is_null(),
         "{job:#}"
     );
+    // regcred's output has no `# Source:` comments, and Helm 3 prints it as
+    // it is, so --show-only finds no template (docs/integrations.md says so).
+    let mut args = v3_args(&["--namespace=storefront-prod"]);
+    args.extend(["--show-only", "templates/deployment.yaml"]);
+    let out = setup.template(&args);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("could not find template templates/deployment.yaml"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -352,6 +364,22 @@ fn helm4_template_with_the_regcred_plugin() {
         !out.stdout.contains("postrenderer.helm.sh"),
         "{}",
         out.stdout
+    );
+    // Helm 4 sorts the post-rendered objects into install order (the Secret
+    // before the workloads) and writes `# Source:` comments again, so
+    // --show-only works.
+    let kinds: Vec<&str> = objs.iter().filter_map(|o| o["kind"].as_str()).collect();
+    let at = |k: &str| kinds.iter().position(|x| *x == k).unwrap();
+    assert!(at("Secret") < at("Deployment"), "{kinds:?}");
+    let mut args = v4_args(&["--namespace=storefront-prod"]);
+    args.extend(["--show-only", "templates/deployment.yaml"]);
+    let out = setup.template(&args);
+    out.assert_ok();
+    let shown = common::yaml11(&out.stdout);
+    assert_eq!(shown.len(), 1, "{}", out.stdout);
+    assert_eq!(
+        pull_secrets(&shown[0]["spec"]["template"]["spec"]["imagePullSecrets"]),
+        ["regcred"]
     );
 }
 
