@@ -271,19 +271,24 @@ fn yaml_language_server_resolves_modeline_paths_from_the_spec_file() {
         .find(|w| w.name == "unknown-field")
         .unwrap();
     let body = std::fs::read_to_string(&wrong.file).unwrap();
+    // The modeline's value ends at the first space: a path with spaces
+    // must be a file:// URI with %20.
+    let spaced = t.write("with space/regcred.schema.json", &printed.stdout);
     let forms = [
         (
             "specs/team-a/spec.yaml",
-            "../regcred.schema.json".to_string(),
+            "../regcred.schema.json".into(),
+            &schema,
         ),
-        ("specs/absolute.yaml", schema.display().to_string()),
-        ("uri.yaml", lsp::file_uri(&schema)),
+        ("specs/absolute.yaml", schema.display().to_string(), &schema),
+        ("uri.yaml", lsp::file_uri(&schema), &schema),
+        ("with space/spec.yaml", lsp::file_uri(&spaced), &spaced),
     ];
-    for (rel, reference) in forms {
+    for (rel, reference, named) in forms {
         let text = format!("# yaml-language-server: $schema={reference}\n{body}");
         let file = t.write(rel, &text);
         let at = position(&text, wrong.at);
-        assert_schema_error(&server.open(&file, &text), &schema, at, rel);
+        assert_schema_error(&server.open(&file, &text), named, at, rel);
     }
 
     // In a file of several specs, a modeline covers the document it heads:
