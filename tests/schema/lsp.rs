@@ -7,11 +7,12 @@
 //! drop, also when a test panics.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long one answer may take. Generous: the test machines are shared
@@ -24,6 +25,7 @@ pub struct Server {
     stdin: ChildStdin,
     messages: Receiver<Value>,
     stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<JoinHandle<()>>,
     settings: Value,
     next_id: u64,
 }
@@ -49,18 +51,20 @@ impl Server {
         let stdin = child.stdin.take().unwrap();
         let messages = read_messages(BufReader::new(child.stdout.take().unwrap()));
         let stderr = Arc::new(Mutex::new(String::new()));
-        let mut err = child.stderr.take().unwrap();
+        let err = BufReader::new(child.stderr.take().unwrap());
         let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = err.read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
+        // Line by line, so a server that hangs still shows what it said.
+        let stderr_reader = std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+            }
         });
         let mut server = Server {
             child,
             stdin,
             messages,
             stderr,
+            stderr_reader: Some(stderr_reader),
             settings,
             next_id: 0,
         };
@@ -164,7 +168,14 @@ impl Server {
         self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
     }
 
-    fn log(&self) -> String {
+    /// What the server wrote to stderr, for a failure message; all of it
+    /// once the server has exited.
+    fn log(&mut self) -> String {
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            if let Some(reader) = self.stderr_reader.take() {
+                let _ = reader.join();
+            }
+        }
         let stderr = self.stderr.lock().unwrap();
         format!("\nserver stderr:\n{stderr}")
     }
