@@ -362,6 +362,7 @@ def main():
         if "d" in args.only:
             case_d(bin_, tmp, 30 if args.quick else 100, table, results)
         if "k" in args.only:
+            sys.dont_write_bytecode = True  # no __pycache__ in the work tree
             from ksops_case import case_k
             case_k(bin_, tmp, 5 if args.quick else 21, table, results, args.ksops)
     finally:

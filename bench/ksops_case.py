@@ -5,10 +5,20 @@ the run's temporary directory. Only the credential file is generated: one
 registry login as a docker config.json, encrypted by the reference sops to a
 fresh age key, the same bytes for both tools.
 
-    app/       3 Namespaces and a Deployment in each (the baseline build)
-    ksops/     + KSOPS generator: one Secret per listed namespace
-    ksops-sa/  + ksops/ plus the default ServiceAccounts written by hand
-    regcred/   + regcred transformer: Secrets and ServiceAccount patches
+    app/          3 Namespaces and a Deployment in each (the baseline build)
+    ksops/        + KSOPS generator: one Secret per listed namespace
+    ksops-sa/     + ksops/ plus the default ServiceAccounts written by hand
+    regcred/      + regcred transformer: Secrets and ServiceAccount patches
+    regcred-gen/  + regcred as a generator, as KSOPS runs (namespaces listed)
+
+and two controls made at run time, which say where the time goes:
+
+    identity      + a transformer that is `cat`: what kustomize costs for any
+                  exec transformer at this size
+    replay        + a generator that prints regcred-gen's output, captured
+                  once, without the copy of its config kustomize sent in
+                  (regcred returns that item, annotated by kustomize, as a
+                  KRM function passes items through; kustomize drops it)
 
 Each is built with the standalone `kustomize build --enable-alpha-plugins
 --enable-exec`, interleaved (the order alternates every round) so that load
@@ -46,9 +56,25 @@ EXPECTED = {
     "ksops": {"Namespace": 3, "Deployment": 3, "Secret": 3},
     "ksops-sa": {"Namespace": 3, "Deployment": 3, "Secret": 3, "ServiceAccount": 3},
     "regcred": {"Namespace": 3, "Deployment": 3, "Secret": 3, "ServiceAccount": 3},
+    "regcred-gen": {"Namespace": 3, "Deployment": 3, "Secret": 3, "ServiceAccount": 3},
+    "identity": {"Namespace": 3, "Deployment": 3},
+    "replay": {"Namespace": 3, "Deployment": 3, "Secret": 3, "ServiceAccount": 3},
 }
 # The directories whose files a user writes for each build (app/ is shared).
-CONFIG_DIRS = {"app": [], "ksops": ["ksops"], "ksops-sa": ["ksops", "ksops-sa"], "regcred": ["regcred"]}
+CONFIG_DIRS = {"app": [], "ksops": ["ksops"], "ksops-sa": ["ksops", "ksops-sa"], "regcred": ["regcred"],
+               "regcred-gen": ["regcred-gen"], "identity": [], "replay": []}
+LABELS = {"app": "app only (no credentials)", "ksops": "KSOPS generator", "ksops-sa": "KSOPS + ServiceAccounts by hand",
+          "regcred": "regcred transformer", "regcred-gen": "regcred generator (namespaces listed)",
+          "identity": "control: `cat` as a transformer", "replay": "control: regcred-gen's output replayed, minus kustomize's config copy"}
+FUNCTION = """apiVersion: bench.regcred.dev/v1
+kind: {kind}
+metadata:
+  name: control
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: {path}
+"""
 
 
 def test_tool(name):
@@ -92,7 +118,7 @@ def write_credentials(bin_, sops, root):
                 '"auth":"cm9ib3Q6YmVuY2gtdG9rZW4tbm90LWEtc2VjcmV0"}}}\n')
     enc = subprocess.run([sops, "--encrypt", "--age", public, plain], check=True, capture_output=True).stdout
     os.remove(plain)
-    for d in ("ksops", "regcred"):
+    for d in ("ksops", "regcred", "regcred-gen"):
         os.makedirs(os.path.join(root, d, "creds"))
         with open(os.path.join(root, d, CREDS), "wb") as f:
             f.write(enc)
@@ -107,6 +133,43 @@ def check_findings(bin_, root, out_path, env):
     if p.returncode not in (0, 1):
         raise SystemExit(f"regcred check on {out_path}: exit code {p.returncode}\n{p.stderr}")
     return sum(1 for f in json.loads(p.stdout) if f["severity"] == "error")
+
+
+def shell_script(path, text):
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + text)
+    os.chmod(path, 0o755)
+
+
+def make_controls(bin_, kustomize, root, tools, env):
+    """The identity and replay builds (see the module doc), in root/."""
+    for name, field in (("identity", "transformers"), ("replay", "generators")):
+        os.makedirs(os.path.join(root, name))
+        with open(os.path.join(root, name, "kustomization.yaml"), "w") as f:
+            f.write(f"resources:\n  - ../app\n{field}:\n  - control.yaml\n")
+        with open(os.path.join(root, name, "control.yaml"), "w") as f:
+            f.write(FUNCTION.format(kind=name.capitalize(), path=f"bench-{name}"))
+    shell_script(os.path.join(tools, "bench-identity"), "exec cat\n")
+    # Capture what regcred answers kustomize in regcred-gen/, once.
+    capture = os.path.join(root, "capture")
+    os.makedirs(capture)
+    out = os.path.join(root, "regcred-gen.rl.yaml")
+    shell_script(os.path.join(capture, "regcred"), f"exec '{bin_}' \"$@\" | tee '{out}'\n")
+    cap_env = dict(env, PATH=capture + os.pathsep + env["PATH"])
+    p = subprocess.run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", os.path.join(root, "regcred-gen")],
+                       capture_output=True, env=cap_env)
+    if p.returncode != 0:
+        raise SystemExit(f"capturing regcred-gen: exit code {p.returncode}\n{p.stderr.decode()}")
+    text = open(out, encoding="utf-8").read()
+    head, body = text.split("\nitems:\n", 1)
+    parts = re.split(r"(?m)^(?=- )", body)
+    kept = [x for x in parts if x and not x.startswith("- apiVersion: regcred.dev/")]
+    if len(kept) != len([x for x in parts if x]) - 1:
+        raise SystemExit(f"capturing regcred-gen: expected one RegistryCredentials item in\n{text}")
+    replay = os.path.join(root, "replay.rl.yaml")
+    with open(replay, "w", encoding="utf-8") as f:
+        f.write(head + "\nitems:\n" + "".join(kept))
+    shell_script(os.path.join(tools, "bench-replay"), f"cat >/dev/null\nexec cat '{replay}'\n")
 
 
 def case_k(bin_, tmp, runs, table, results, ksops=None):
@@ -129,7 +192,10 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
     if ksops:
         os.symlink(os.path.abspath(ksops), os.path.join(tools, "ksops"))
     env = dict(os.environ, PATH=tools + os.pathsep + os.environ.get("PATH", ""), SOPS_AGE_KEY_FILE=key)
-    variants = ["app", "ksops", "ksops-sa", "regcred"] if ksops else ["app", "regcred"]
+    make_controls(bin_, kustomize, root, tools, env)
+    variants = ["app", "ksops", "ksops-sa", "regcred", "regcred-gen", "identity", "replay"]
+    if not ksops:
+        variants = [v for v in variants if not v.startswith("ksops")]
     cmds = {v: [kustomize, "build", "--enable-alpha-plugins", "--enable-exec", os.path.join(root, v)] for v in variants}
 
     facts = {}
@@ -165,20 +231,20 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
         log(f"  {v}: median {med * 1000:.1f} ms over {runs} runs (min {min(walls[v]) * 1000:.1f}, "
             f"max {max(walls[v]) * 1000:.1f}); {facts[v]['objects']} (load {loadavg()})")
 
-    label = {"app": "app only (no credentials)", "ksops": "KSOPS generator", "ksops-sa": "KSOPS + ServiceAccounts by hand",
-             "regcred": "regcred transformer"}
     table.add("k", f"kustomize {version}, 3 namespaces: builds timed interleaved, {runs} rounds", "-", "-", None)
-    for v in ("app", "ksops", "ksops-sa", "regcred"):
+    for v in EXPECTED:
+        label = LABELS[v]
         if v not in facts:
-            table.add("k", label[v], KSOPS_MISSING, "-", None)
+            table.add("k", label, KSOPS_MISSING, "-", None)
             continue
         f = facts[v]
         objects = ", ".join(f"{n} {k}" for k, n in sorted(f["objects"].items()))
-        table.add("k", f"{label[v]}: objects", objects, "-", None)
-        if v != "app":
-            table.add("k", f"{label[v]}: lines of configuration", f"{f['config_lines']} ({'; '.join(f['config_files'])})", "-", None)
-        table.add("k", f"{label[v]}: `regcred check --as-is` errors", str(f["check_errors"]), "-", None)
-        table.add("k", f"{label[v]}: wall (median of {runs})",
+        table.add("k", f"{label}: objects", objects, "-", None)
+        if CONFIG_DIRS[v]:
+            table.add("k", f"{label}: lines of configuration", f"{f['config_lines']} ({'; '.join(f['config_files'])})", "-", None)
+        if v not in ("identity", "replay"):
+            table.add("k", f"{label}: `regcred check --as-is` errors", str(f["check_errors"]), "-", None)
+        table.add("k", f"{label}: wall (median of {runs})",
                   f"{f['median_s'] * 1000:.0f} ms (min {f['min_s'] * 1000:.0f}, max {f['max_s'] * 1000:.0f}; "
                   f"user+sys {f['cpu_median_s'] * 1000:.0f} ms)", "-", None)
     results["k"] = {"kustomize": version, "ksops": os.path.abspath(ksops) if ksops else None,

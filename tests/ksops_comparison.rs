@@ -44,6 +44,8 @@ fn workdir() -> (TempDir, PathBuf) {
         "app/app.yaml",
         "regcred/kustomization.yaml",
         "regcred/regcred.yaml",
+        "regcred-gen/kustomization.yaml",
+        "regcred-gen/regcred.yaml",
     ] {
         t.write(rel, &read(rel));
     }
@@ -58,7 +60,9 @@ fn workdir() -> (TempDir, PathBuf) {
     assert_eq!(enc.code, 0, "sops --encrypt: {}", enc.stderr);
     assert!(!enc.stdout.contains(CANARY), "sops did not encrypt");
     std::fs::remove_file(&plain).unwrap();
-    t.write("regcred/creds/dockerconfig.enc.json", &enc.stdout);
+    for dir in ["regcred", "regcred-gen"] {
+        t.write(&format!("{dir}/creds/dockerconfig.enc.json"), &enc.stdout);
+    }
     std::fs::create_dir_all(t.path().join("bin")).unwrap();
     std::os::unix::fs::symlink(common::bin(), t.path().join("bin/regcred")).unwrap();
     (t, key)
@@ -164,6 +168,12 @@ fn regcred_build_has_a_secret_and_a_patched_default_serviceaccount_per_namespace
     );
     assert_eq!(check.code, 1, "{}", check.stdout);
     assert!(check.stdout.contains("3 errors"), "{}", check.stdout);
+
+    // As a generator with the namespaces listed (as KSOPS runs), regcred
+    // builds the very same output.
+    let generated = kustomize_build(&t, &key, "regcred-gen");
+    generated.assert_ok();
+    common::assert_same_text(&out.stdout, &generated.stdout, "regcred-gen build");
 }
 
 #[test]
@@ -181,7 +191,7 @@ fn ksops_inputs_ask_for_the_same_secrets_and_serviceaccounts_as_regcred_makes() 
     let creds = spec["spec"]["registries"][0]["dockerConfig"]["file"]
         .as_str()
         .unwrap();
-    for dir in ["ksops", "regcred"] {
+    for dir in ["ksops", "regcred", "regcred-gen"] {
         let k = &yaml12(&read(&format!("{dir}/kustomization.yaml")))[0];
         assert_eq!(k["resources"], serde_json::json!(["../app"]), "{dir}");
     }
