@@ -405,6 +405,26 @@ fn helm4_fails_on_errors_and_leaks_nothing() {
     args.push("--debug");
     let out = setup.template(&args);
     assert_failed(&out);
+    // The documented way to see the message: pipe helm template into
+    // regcred post-render.
+    let plain = setup.helm(&["template", "web", "chart", "--namespace", NAMESPACE]);
+    plain.assert_ok();
+    let piped = common::run(
+        common::regcred().current_dir(setup.path()).args([
+            "post-render",
+            "--spec=regcred.yaml",
+            "--namespace",
+            NAMESPACE,
+        ]),
+        &plain.stdout,
+    );
+    assert_eq!(piped.code, 1);
+    assert!(
+        piped.stderr.contains("spec.registries[1].password.file"),
+        "{}",
+        piped.stderr
+    );
+    piped.assert_no_canary(CANARY);
 }
 
 #[test]
@@ -421,4 +441,46 @@ fn helm_plugin_version_is_the_crate_version() {
         doc["runtimeConfig"]["platformCommand"][0]["args"],
         serde_json::json!(["post-render"])
     );
+}
+
+#[test]
+fn helm3_template_output_dir_fails_instead_of_writing_files_without_the_secret() {
+    // Helm 3 writes the files before post-rendering and hands regcred
+    // nothing; Helm 4 post-renders first, so its files hold the Secret.
+    let setup = Setup::new("helm");
+    let mut args = v3_args(&["--namespace=storefront-prod"]);
+    args.extend(["--output-dir", "out"]);
+    let out = setup.template(&args);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("no manifests on stdin") && out.stderr.contains("--output-dir"),
+        "{}",
+        out.stderr
+    );
+
+    let setup = Setup::new("helm4");
+    setup.install_plugin();
+    let mut args = v4_args(&["--namespace=storefront-prod"]);
+    args.extend(["--output-dir", "out"]);
+    setup.template(&args).assert_ok();
+    let written: String = walk(&setup.path().join("out"))
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    let objs = common::yaml11(&written);
+    assert_eq!(common::of_kind(&objs, "Secret").len(), 1, "{written}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

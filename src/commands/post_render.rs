@@ -11,6 +11,10 @@
 //!   and the caller's environment). Without `--namespace`, such a
 //!   ServiceAccount or workload would silently get no pull Secret, so that
 //!   is an error here, where `render` only warns.
+//! * Empty input is an error. Helm 3's `helm template --output-dir` writes
+//!   the chart's files before it post-renders, and hands the post-renderer
+//!   nothing: the files would silently lack the pull Secret. (Helm 4 fails
+//!   on an empty post-renderer output by itself.)
 //! * Helm captures stderr and has no terminal to offer, so credential
 //!   passphrases are never asked for.
 
@@ -20,8 +24,8 @@ use crate::engine;
 use crate::io::{Outcome, documents};
 use anyhow::{Result, bail};
 
-/// Renders the manifests on stdin; fails when an object's namespace is the
-/// unknown release namespace.
+/// Renders the manifests on stdin; fails on empty input and when an
+/// object's namespace is the unknown release namespace.
 pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Outcome {
     let opts = RenderOptions {
         inputs: vec!["-".to_string()],
@@ -36,6 +40,11 @@ pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Out
 
 fn render(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Result<Outcome> {
     let loaded = inputs::load(opts, read_stdin)?;
+    if loaded.items.is_empty() {
+        bail!(
+            "no manifests on stdin: Helm 3's helm template --output-dir writes the chart's files before post-rendering and passes none, so they would get no pull Secret; print to stdout instead (helm template ... > rendered.yaml)"
+        );
+    }
     if opts.default_namespace.is_none() {
         if let Some(objects) = unplaced(&loaded.items) {
             bail!(
