@@ -128,6 +128,7 @@ fn help_of_every_command_has_examples() {
         vec!["completions", "--help"],
         vec!["man", "--help"],
         vec!["cmp", "--help"],
+        vec!["post-render", "--help"],
     ];
     let mut missing = Vec::new();
     for args in &cases {
