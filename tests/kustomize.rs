@@ -565,3 +565,16 @@ fn a_failing_function_fails_the_build_with_regcreds_message_and_no_output() {
     let t = kustomization("generators", &spec);
     assert_failed_with(&build(&t, "app"), "cannot read creds/missing.txt");
 }
+
+#[test]
+fn the_transformer_example_builds_the_same_bytes_both_ways() {
+    // examples/kustomize-transformer/README.md says so: the legacy plugin
+    // under kubectl and the KRM function under kustomize.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kustomize-transformer");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    common::assert_same_text(
+        &read("expected.yaml"),
+        &read("expected-krm.yaml"),
+        "expected-krm.yaml",
+    );
+}
