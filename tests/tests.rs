@@ -13,6 +13,7 @@ mod common;
 
 mod age_vectors;
 mod argocd_cmp;
+mod argocd_kustomize;
 mod argocd_sidecar;
 mod check;
 mod cli_conventions;
