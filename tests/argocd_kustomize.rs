@@ -251,7 +251,10 @@ fn resolve(container: &Json, path: &str, volume: &dyn Fn(&str) -> PathBuf) -> Pa
     PathBuf::from(path)
 }
 
-/// reposerver/repository/repository.go `newEnv`.
+/// reposerver/repository/repository.go `newEnv`: all Argo CD adds to the
+/// repo-server's environment for kustomize (KUBE_VERSION and
+/// KUBE_API_VERSIONS go to plugins only; git credentials only to private
+/// repositories).
 fn build_env(path: &str) -> Vec<(&'static str, String)> {
     vec![
         ("ARGOCD_APP_NAME", "storefront".into()),
