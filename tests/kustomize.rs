@@ -426,6 +426,18 @@ fn exec_args_reach_regcred() {
         "{}",
         bogus.stderr
     );
+
+    // A spec file as the argument selects the legacy-plugin mode, which
+    // would read the ResourceList as one object and add nothing: refused.
+    let spec_arg = case("args: [regcred.yaml]");
+    assert_ne!(spec_arg.code, 0);
+    assert_eq!(spec_arg.stdout, "");
+    assert!(
+        spec_arg.stderr.contains("stdin is a KRM ResourceList")
+            && spec_arg.stderr.contains("remove the arguments"),
+        "{}",
+        spec_arg.stderr
+    );
 }
 
 /// An app whose credential is age-encrypted in `shared/`, outside the
