@@ -6,8 +6,10 @@
 //! installs the legacy kustomize plugin into a temporary plugin home, runs
 //! the script with bash in the example directory and compares stdout byte
 //! for byte with `expected.yaml` (`run-X` -> `expected-X.yaml`). Scripts
-//! that call kubectl go through the real kubectl (kustomize v5 inside), so
-//! the legacy plugin path is exercised end to end.
+//! that call kubectl run twice, under the machine's kubectl (kustomize v5.5
+//! inside) and under the newest one, so the legacy plugin path is exercised
+//! end to end with both; scripts that run `kustomize build` get the pinned
+//! standalone kustomize on PATH.
 //!
 //! The example README must show every command line of its scripts, and any
 //! YAML block marked `<!-- from expected.yaml -->` (or another expected
@@ -100,6 +102,26 @@ fn marked_excerpts(readme: &str) -> Vec<(String, String)> {
     out
 }
 
+/// `dirs` first, then the test's own PATH.
+fn path_with(dirs: &[&Path]) -> String {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let all = dirs
+        .iter()
+        .map(|d| d.to_path_buf())
+        .chain(std::env::split_paths(&rest));
+    std::env::join_paths(all)
+        .unwrap()
+        .into_string()
+        .expect("PATH is UTF-8")
+}
+
+/// Symlinks `target` at `link` unless an earlier script did.
+fn link_once(target: &Path, link: &Path) {
+    if !link.exists() {
+        std::os::unix::fs::symlink(target, link).unwrap();
+    }
+}
+
 #[test]
 fn every_example_prints_its_expected_output() {
     let scripts = scripts();
@@ -128,15 +150,11 @@ fn every_example_prints_its_expected_output() {
         "regcred install-plugin failed:\n{}",
         install.stderr
     );
-    // The pinned tools scripts/install-test-tools builds (helm) come next.
-    let path = std::env::join_paths(
-        [bin_dir.clone(), common::test_tools_bin()]
-            .into_iter()
-            .chain(std::env::split_paths(
-                &std::env::var_os("PATH").unwrap_or_default(),
-            )),
-    )
-    .unwrap();
+    let path = path_with(&[&bin_dir]);
+    // The same PATH with the newest kubectl named `kubectl` in front.
+    let newest_dir = tmp.path().join("newest-kubectl");
+    std::fs::create_dir_all(&newest_dir).unwrap();
+    let newest_path = path_with(&[&newest_dir, &bin_dir]);
 
     let mut failures = Vec::new();
     for s in &scripts {
@@ -146,33 +164,41 @@ fn every_example_prints_its_expected_output() {
             s.name
         );
         let script = std::fs::read_to_string(s.dir.join(&s.name)).unwrap();
+        // tool() fails (never skips) with an install hint when one is missing.
+        let mut paths = vec![(label.clone(), path.clone())];
         if script.contains("kubectl") {
-            // Fails (never skips) with an install hint when kubectl is missing.
             common::tool("kubectl");
+            link_once(&common::tool("kubectl-newest"), &newest_dir.join("kubectl"));
+            paths.push((format!("{label} (newest kubectl)"), newest_path.clone()));
         }
-        if script.contains("helm ") {
-            common::tool("helm");
+        if script.contains("kustomize build") {
+            link_once(&common::tool("kustomize"), &bin_dir.join("kustomize"));
         }
-        let out = common::run(
-            Command::new("bash")
-                .arg(&s.name)
-                .current_dir(&s.dir)
-                .env("PATH", &path)
-                .env("KUSTOMIZE_PLUGIN_HOME", &plugin_home),
-            "",
-        );
+        if script.contains("helm template") {
+            link_once(&common::tool("helm"), &bin_dir.join("helm"));
+        }
         let expected = std::fs::read_to_string(s.dir.join(&s.expected))
             .unwrap_or_else(|e| panic!("{label}: cannot read {}: {e}", s.expected));
-        if out.code != 0 {
-            failures.push(format!(
-                "{label}: exit {}, stderr:\n{}",
-                out.code, out.stderr
-            ));
-        } else if out.stdout != expected {
-            failures.push(format!(
-                "{label}: stdout differs from {} (regenerate it only if the change is intended)\n--- stdout:\n{}\n--- stderr:\n{}",
-                s.expected, out.stdout, out.stderr
-            ));
+        for (label, path) in &paths {
+            let out = common::run(
+                Command::new("bash")
+                    .arg(&s.name)
+                    .current_dir(&s.dir)
+                    .env("PATH", path)
+                    .env("KUSTOMIZE_PLUGIN_HOME", &plugin_home),
+                "",
+            );
+            if out.code != 0 {
+                failures.push(format!(
+                    "{label}: exit {}, stderr:\n{}",
+                    out.code, out.stderr
+                ));
+            } else if out.stdout != expected {
+                failures.push(format!(
+                    "{label}: stdout differs from {} (regenerate it only if the change is intended)\n--- stdout:\n{}\n--- stderr:\n{}",
+                    s.expected, out.stdout, out.stderr
+                ));
+            }
         }
         // A drift check (`--check`) prints nothing when the output is current;
         // `check` and `explain` print reports, not manifests.

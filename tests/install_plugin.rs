@@ -1,6 +1,7 @@
 //! `regcred install-plugin`: the binary at the path kustomize expects for
 //! a legacy exec plugin, and a `KUSTOMIZE_PLUGIN_HOME` export that, run in
-//! bash, makes the real `kubectl kustomize --enable-alpha-plugins` work.
+//! bash, makes the real `kubectl kustomize --enable-alpha-plugins` work
+//! (the machine's kubectl and the newest one).
 
 use crate::common::{self, Out, TempDir, regcred, run, tool};
 use serde_json::Value as Json;
@@ -56,40 +57,54 @@ fn kustomization(t: &TempDir) -> PathBuf {
     t.path().join("app")
 }
 
-/// Runs the printed export, then kubectl kustomize, in one bash.
-fn kustomize_with_export(export: &str, app: &Path) -> Out {
-    let kubectl = tool("kubectl");
-    let script = format!(
-        "set -euo pipefail\n{export}test -n \"$KUSTOMIZE_PLUGIN_HOME\"\n'{}' kustomize --enable-alpha-plugins '{}'\n",
-        kubectl.display(),
-        app.display()
-    );
-    run(
-        Command::new(tool("bash"))
-            .env_remove("KUSTOMIZE_PLUGIN_HOME")
-            .env_remove("XDG_CONFIG_HOME")
-            // No plugin in kustomize's default home either.
-            .env("HOME", app.join("no-home"))
-            .args(["-c", &script]),
-        "",
-    )
+/// Runs the printed export, then kubectl kustomize, in one bash, under
+/// each kubectl (the machine's and the newest).
+fn kustomize_with_export(export: &str, app: &Path) -> Vec<(PathBuf, Out)> {
+    common::kubectls()
+        .iter()
+        .map(|kubectl| {
+            let script = format!(
+                "set -euo pipefail\n{export}test -n \"$KUSTOMIZE_PLUGIN_HOME\"\n'{}' kustomize --enable-alpha-plugins '{}'\n",
+                kubectl.display(),
+                app.display()
+            );
+            let out = run(
+                Command::new(tool("bash"))
+                    .env_remove("KUSTOMIZE_PLUGIN_HOME")
+                    .env_remove("XDG_CONFIG_HOME")
+                    // No plugin in kustomize's default home either.
+                    .env("HOME", app.join("no-home"))
+                    .args(["-c", &script]),
+                "",
+            );
+            (kubectl.clone(), out)
+        })
+        .collect()
 }
 
-fn assert_rendered(out: &Out) {
-    assert_eq!(out.code, 0, "kubectl kustomize failed:\n{}", out.stderr);
-    let docs = common::yaml12(&out.stdout);
-    let secret = docs
-        .iter()
-        .find(|d| d["kind"] == "Secret")
-        .unwrap_or_else(|| panic!("no Secret:\n{}", out.stdout));
-    assert_eq!(secret["metadata"]["namespace"], "shop");
-    let cfg: Json = serde_json::from_str(&common::dockerconfig(secret)).unwrap();
-    assert_eq!(cfg["auths"]["registry.example.com"]["password"], CANARY);
-    let sa = docs.iter().find(|d| d["kind"] == "ServiceAccount").unwrap();
-    assert_eq!(
-        sa["imagePullSecrets"],
-        serde_json::json!([{"name": "regcred"}])
-    );
+fn assert_rendered(outs: &[(PathBuf, Out)]) {
+    for (kubectl, out) in outs {
+        assert_eq!(
+            out.code,
+            0,
+            "{} kustomize failed:\n{}",
+            kubectl.display(),
+            out.stderr
+        );
+        let docs = common::yaml12(&out.stdout);
+        let secret = docs
+            .iter()
+            .find(|d| d["kind"] == "Secret")
+            .unwrap_or_else(|| panic!("no Secret:\n{}", out.stdout));
+        assert_eq!(secret["metadata"]["namespace"], "shop");
+        let cfg: Json = serde_json::from_str(&common::dockerconfig(secret)).unwrap();
+        assert_eq!(cfg["auths"]["registry.example.com"]["password"], CANARY);
+        let sa = docs.iter().find(|d| d["kind"] == "ServiceAccount").unwrap();
+        assert_eq!(
+            sa["imagePullSecrets"],
+            serde_json::json!([{"name": "regcred"}])
+        );
+    }
 }
 
 #[test]
@@ -106,11 +121,14 @@ fn symlink_install_prints_the_export_and_kubectl_kustomize_uses_it() {
 
     // Not yet usable without the export (no plugin home).
     let app = kustomization(&t);
-    let without = kustomize_with_export("", &app);
-    assert_ne!(
-        without.code, 0,
-        "kubectl found the plugin without the export?"
-    );
+    for (kubectl, without) in kustomize_with_export("", &app) {
+        assert_ne!(
+            without.code,
+            0,
+            "{} found the plugin without the export?",
+            kubectl.display()
+        );
+    }
 
     let with = kustomize_with_export(&out.stdout, &app);
     assert_rendered(&with);

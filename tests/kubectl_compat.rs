@@ -1,7 +1,8 @@
 //! regcred against the real Kubernetes tools: the `.dockerconfigjson` it
 //! writes is byte for byte what `kubectl create secret docker-registry`
 //! writes, its manifests pass `kubernetes-validate --strict`, and it works
-//! as a legacy exec plugin under the real `kubectl kustomize`.
+//! as a legacy exec plugin under the real `kubectl kustomize` (the machine's
+//! kubectl and the newest one).
 
 use crate::common::{self, TempDir, tool, yaml12};
 use serde_json::Value as J;
@@ -412,7 +413,13 @@ imagePullSecrets:
 
 #[test]
 fn legacy_plugin_under_kubectl_kustomize_matches_kubectl_create_secret() {
-    let kubectl = tool("kubectl");
+    // The machine's kubectl (kustomize v5.5) and the newest one (v5.8.1).
+    for kubectl in common::kubectls() {
+        legacy_plugin_matches_kubectl_create_secret(&kubectl);
+    }
+}
+
+fn legacy_plugin_matches_kubectl_create_secret(kubectl: &Path) {
     let dir = TempDir::new("kubectl-compat-plugin");
     let home = dir.path().join("plugins");
     let out = common::run(
@@ -458,13 +465,19 @@ data:
     )
     .unwrap();
 
-    let mut cmd = Command::new(&kubectl);
+    let mut cmd = Command::new(kubectl);
     cmd.args(["kustomize", "--enable-alpha-plugins"])
         .arg(&kdir)
         .env("KUSTOMIZE_PLUGIN_HOME", &home);
     set_env(&mut cmd, &cases);
     let out = common::run(&mut cmd, "");
-    assert_eq!(out.code, 0, "kubectl kustomize failed:\n{}", out.stderr);
+    assert_eq!(
+        out.code,
+        0,
+        "{} kustomize failed:\n{}",
+        kubectl.display(),
+        out.stderr
+    );
     let items = yaml12(&out.stdout);
     let secrets = common::of_kind(&items, "Secret");
     let mut namespaces: Vec<&str> = secrets
@@ -506,13 +519,19 @@ data:
         )),
     )
     .unwrap();
-    let mut cmd = Command::new(&kubectl);
+    let mut cmd = Command::new(kubectl);
     cmd.args(["kustomize", "--enable-alpha-plugins"])
         .arg(&kdir)
         .env("KUSTOMIZE_PLUGIN_HOME", &home);
     set_env(&mut cmd, &[(0, single)]);
     let out = common::run(&mut cmd, "");
-    assert_eq!(out.code, 0, "kubectl kustomize failed:\n{}", out.stderr);
+    assert_eq!(
+        out.code,
+        0,
+        "{} kustomize failed:\n{}",
+        kubectl.display(),
+        out.stderr
+    );
     let items = yaml12(&out.stdout);
     let secrets = common::of_kind(&items, "Secret");
     assert_eq!(

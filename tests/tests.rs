@@ -1,8 +1,9 @@
 //! regcred's integration tests, built as one test binary.
 //!
 //! They drive the built `regcred` binary and the real tools it works with
-//! (kubectl with kustomize, kpt, sops, age; PyYAML and kubernetes-validate
-//! as independent readers of its output) rather than calling the library.
+//! (kubectl with kustomize, the standalone kustomize, kpt, sops, age;
+//! PyYAML and kubernetes-validate as independent readers of its output)
+//! rather than calling the library.
 //! There is one module per feature; the helpers they share (running a
 //! process, temporary directories, YAML readers, the canary check) live in
 //! `common`, and fixtures (including the `explain` goldens) under
@@ -12,6 +13,7 @@ mod common;
 
 mod age_vectors;
 mod argocd_cmp;
+mod argocd_kustomize;
 mod argocd_sidecar;
 mod check;
 mod cli_conventions;
@@ -29,6 +31,7 @@ mod kpt_pipeline;
 mod krm;
 mod ksops_comparison;
 mod kubectl_compat;
+mod kustomize;
 mod schema;
 mod sops;
 mod sops_fidelity;

