@@ -178,6 +178,9 @@ fn version(v: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Every base image has a version that does not move on its own (distroless
+/// aside, which has none), the Rust one builds the crate's `rust-version`,
+/// and `REGCRED_BINARY` picks one of the two regcred stages.
 #[test]
 fn base_images_are_pinned() {
     let df = dockerfile();
@@ -669,4 +672,29 @@ fn the_krm_function_image_runs_its_entrypoint() {
     for s in secrets {
         assert!(common::dockerconfig(s).contains("ghcr.io"));
     }
+}
+
+/// An image with regcred but neither kubectl nor kustomize (the KRM
+/// function image) cannot build a kustomization as a sidecar: generate
+/// fails closed, saying what is missing, and prints no manifests.
+#[test]
+fn generate_without_any_kustomize_fails_closed() {
+    let df = dockerfile();
+    let image = Rootfs::of(df.stage("krm-function"));
+    let app = "/tmp/_cmp_server/kustomized";
+    image.put("examples/argocd-cmp/app", app, "65532:65532");
+    std::fs::write(
+        image.path(&format!("{app}/kustomization.yaml")),
+        "resources: [deployment.yaml]\ntransformers: [regcred.yaml]\n",
+    )
+    .unwrap();
+    let out = image.run(app, &[], &["/usr/local/bin/regcred", "cmp", "generate"], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .contains("neither kubectl nor kustomize is on PATH"),
+        "{}",
+        out.stderr
+    );
 }
