@@ -5,7 +5,8 @@
 //! * discover prints the first file holding a `RegistryCredentials` spec
 //!   (Argo CD treats non-empty output with exit 0 as a match);
 //! * generate renders the app: a kustomization through
-//!   `kubectl kustomize --enable-alpha-plugins` with regcred installed as a
+//!   `kubectl kustomize --enable-alpha-plugins` (or the standalone
+//!   `kustomize build` when kubectl is missing) with regcred installed as a
 //!   legacy plugin in a temporary plugin home, a plain directory through
 //!   `regcred render`. Only manifests go to stdout.
 //!
@@ -135,24 +136,42 @@ pub fn generate(dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Outcome {
     )
 }
 
-/// `kubectl kustomize --enable-alpha-plugins .` with this binary as the plugin.
+/// The kustomize on PATH, as the program and its build subcommand:
+/// `kubectl kustomize` where kubectl is found (what the sidecar recipe has
+/// always asked for), else the standalone `kustomize build`, which the
+/// sidecar image ships instead of kubectl. Both are the same kustomize code
+/// and take the same flags.
+fn kustomize_program() -> Result<[&'static str; 2]> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    [["kubectl", "kustomize"], ["kustomize", "build"]]
+        .into_iter()
+        .find(|[program, _]| dirs.iter().any(|d| d.join(program).is_file()))
+        .ok_or_else(|| {
+            anyhow!("neither kubectl nor kustomize is on PATH (the sidecar needs one to build kustomizations)")
+        })
+}
+
+/// `kubectl kustomize --enable-alpha-plugins .` (or `kustomize build`) with
+/// this binary as the plugin.
 fn kustomize_build(dir: &Path) -> Result<Outcome> {
     let home = TempDir::new("regcred-plugin-home")?;
     let result = (|| {
         plugin::install(Some(home.path().to_path_buf()), false)?;
-        let out = Command::new("kubectl")
-            .args(["kustomize", "--enable-alpha-plugins", "."])
+        let [program, build] = kustomize_program()?;
+        let out = Command::new(program)
+            .args([build, "--enable-alpha-plugins", "."])
             .current_dir(dir)
             .env("KUSTOMIZE_PLUGIN_HOME", home.path())
             .output()
-            .context("cannot run kubectl (the sidecar image needs kubectl on PATH)")?;
+            .with_context(|| format!("cannot run {program}"))?;
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
         if !out.status.success() {
-            bail!("kubectl kustomize failed: {stderr}");
+            bail!("{program} {build} failed: {stderr}");
         }
         Ok(Outcome {
             stdout: String::from_utf8(out.stdout)
-                .context("kubectl kustomize printed non-UTF-8 output")?
+                .with_context(|| format!("{program} {build} printed non-UTF-8 output"))?
                 .into(),
             stderr: stderr
                 .lines()
