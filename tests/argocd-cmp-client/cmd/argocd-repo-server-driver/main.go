@@ -131,9 +131,9 @@ func generate(ctx context.Context, req *request) (*generated, error) {
 	return out, nil
 }
 
-// matched is the sidecar's raw discovery answer, plus the source type the
-// repo-server derives from all sidecars for an Application without a
-// plugin name.
+// matched is the named sidecar's raw discovery answer, plus the source
+// type the repo-server derives, over every socket, for the same
+// Application with no plugin block (auto-discovery).
 type matched struct {
 	IsDiscoveryConfigured bool   `json:"isDiscoveryConfigured"`
 	IsSupported           bool   `json:"isSupported"`
@@ -166,6 +166,7 @@ func match(ctx context.Context, req *request) (*matched, error) {
 		return nil, fmt.Errorf("MatchRepository: %w", err)
 	}
 	source := req.Request.ApplicationSource.DeepCopy()
+	source.Plugin = nil
 	sourceType, err := repository.GetAppSourceType(ctx, source, req.appPath(), req.RepoRoot,
 		req.Request.AppName, req.Request.EnabledSourceTypes, nil, nil)
 	if err != nil {
