@@ -62,6 +62,11 @@ impl Sidecar {
     /// Starts the server with `config` as plugin.yaml and waits for its
     /// socket; `Err` holds the server's log if it exits first.
     fn start(config: &str) -> Result<Self, String> {
+        Self::start_with(config, &[])
+    }
+
+    /// `start`, with `env` added to the sidecar container's environment.
+    fn start_with(config: &str, env: &[(&str, &Path)]) -> Result<Self, String> {
         let root = TempDir::new("cmp-sidecar");
         for dir in ["bin", "home", "tmp", "work", "plugins"] {
             std::fs::create_dir_all(root.path().join(dir)).unwrap();
@@ -83,6 +88,7 @@ impl Sidecar {
             .env("TMPDIR", root.path().join("tmp"))
             .env("ARGOCD_CMP_WORKDIR", root.path().join("work"))
             .env("ARGOCD_PLUGINSOCKFILEPATH", root.path().join("plugins"))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -199,32 +205,43 @@ fn plugin_source(user_env: &[(&str, &str)], params: &[(&str, Param)]) -> Json {
     json!({"name": PLUGIN, "env": env, "parameters": parameters})
 }
 
-/// The repo-server's `ManifestRequest` for the Application `shop` (project
-/// `default`, destination namespace `shop-prod`) whose source is `app` in
-/// `repo`, as the application controller sends it.
+/// The Application `shop` (project `default`, destination namespace
+/// `shop-prod`) whose source is `app` in `repo`, as the repo-server's
+/// request for it.
 fn request(repo: &TempDir, app: &Path, plugin: Option<Json>) -> Json {
     let path = app.strip_prefix(repo.path()).expect("app inside the repo");
-    let mut source = json!({
-        "repoURL": REPO_URL,
-        "path": path,
-        "targetRevision": "HEAD",
+    let mut application = json!({
+        "metadata": {"name": "shop"},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": REPO_URL, "path": path, "targetRevision": "HEAD"},
+            "destination": {"namespace": "shop-prod"},
+        }
     });
     if let Some(p) = plugin {
-        source["plugin"] = p;
+        application["spec"]["source"]["plugin"] = p;
     }
+    manifest_request(repo.path(), &application)
+}
+
+/// The `ManifestRequest` the application controller sends the repo-server
+/// for `application` (an Argo CD Application as JSON), with Argo CD's
+/// default annotation tracking, checked out at `repo`.
+fn manifest_request(repo: &Path, application: &Json) -> Json {
+    let spec = &application["spec"];
     json!({
-        "repoRoot": repo.path(),
+        "repoRoot": repo,
         "revision": REVISION,
         "request": {
-            "repo": {"repo": REPO_URL},
-            "appName": "shop",
-            "namespace": "shop-prod",
-            "projectName": "default",
+            "repo": {"repo": spec["source"]["repoURL"]},
+            "appName": application["metadata"]["name"],
+            "namespace": spec["destination"]["namespace"],
+            "projectName": spec["project"],
             "appLabelKey": "app.kubernetes.io/instance",
             "trackingMethod": "annotation",
             "kubeVersion": KUBE_VERSION,
             "apiVersions": KUBE_API_VERSIONS.split(',').collect::<Vec<_>>(),
-            "applicationSource": source,
+            "applicationSource": spec["source"],
         }
     })
 }
@@ -989,6 +1006,36 @@ fn generate_reports_a_spec_with_invalid_yaml() {
     let out = car.generate(&repo, &app, &[("GHCR_TOKEN", CANARY_ENV)], &[]);
     assert_failed(&out);
     assert!(out.stderr.contains("regcred.yaml"), "{}", out.stderr);
+}
+
+/// examples/argocd-cmp as its README deploys it: the Application in
+/// argocd/application.yaml (mode `render`), the age key from the sidecar's
+/// `SOPS_AGE_KEY_FILE` as repo-server-patch.yaml sets it. Argo CD gets the
+/// example's expected.yaml, plus its own tracking annotation.
+#[test]
+fn the_argocd_cmp_example_renders_its_expected_output() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/argocd-cmp");
+    let key = example.join("demo-age-key.txt");
+    let car = Sidecar::start_with(&plugin_yaml(), &[("SOPS_AGE_KEY_FILE", &key)])
+        .unwrap_or_else(|log| panic!("{log}"));
+    let text = std::fs::read_to_string(example.join("argocd/application.yaml")).unwrap();
+    let mut application = common::yaml12(&text).remove(0);
+    assert_eq!(application["spec"]["source"]["plugin"]["name"], PLUGIN);
+    // The Application's repo keeps the app at `storefront`; here it is `app`.
+    application["spec"]["source"]["path"] = "app".into();
+    let out = car.call("generate", &manifest_request(&example, &application));
+    let mut objs = manifests(&out);
+    for o in &mut objs {
+        let annotations = o["metadata"]["annotations"].as_object_mut().unwrap();
+        let id = annotations.remove(TRACKING).unwrap();
+        assert!(id.as_str().unwrap().starts_with("storefront:"), "{id}");
+        if annotations.is_empty() {
+            o["metadata"].as_object_mut().unwrap().remove("annotations");
+        }
+    }
+    let expected = std::fs::read_to_string(example.join("expected.yaml")).unwrap();
+    assert_eq!(objs, common::yaml12(&expected));
+    assert_valid(car.root.path(), &objs);
 }
 
 #[test]
