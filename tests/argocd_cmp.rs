@@ -1,5 +1,5 @@
 //! Argo CD config-management plugin (CMP v2 sidecar), run for real. Argo
-//! CD v3.2.12's own `argocd-cmp-server` serves the repository's
+//! CD v3.6.1's own `argocd-cmp-server` serves the repository's
 //! `plugin.yaml` with regcred on its PATH. `argocd-repo-server-driver`
 //! (tests/argocd-cmp-client) calls it over its Unix socket with Argo CD's
 //! gRPC client and the repo-server's own code: discovery
