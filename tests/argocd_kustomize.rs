@@ -33,25 +33,11 @@ fn patched_install() -> &'static [Json] {
 }
 
 fn build_patched_install() -> Vec<Json> {
-    let t = TempDir::new("argocd-kustomize-install");
-    for f in ["argocd-cm-patch.yaml", "repo-server-patch.yaml"] {
-        std::fs::copy(example(&format!("argocd/{f}")), t.path().join(f)).unwrap();
-    }
-    std::fs::copy(
-        Path::new(ROOT).join("tests/data/argo-cd-install.yaml"),
-        t.path().join("install.yaml"),
-    )
-    .unwrap();
-    t.write(
-        "kustomization.yaml",
-        "namespace: argocd\nresources: [install.yaml]\npatches:\n- path: argocd-cm-patch.yaml\n- path: repo-server-patch.yaml\n",
-    );
-    let out = run(
-        Command::new(tool("kubectl")).arg("kustomize").arg(t.path()),
-        "",
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    common::yaml12(&out.stdout)
+    common::yaml12(&common::argo_cd_install_with(
+        &example("argocd"),
+        &[],
+        &["argocd-cm-patch.yaml", "repo-server-patch.yaml"],
+    ))
 }
 
 fn object<'a>(docs: &'a [Json], kind: &str, name: &str) -> &'a Json {

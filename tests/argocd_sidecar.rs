@@ -2,7 +2,7 @@
 //! CD's real install.yaml (tests/data/argo-cd-install.yaml) with the real
 //! `kubectl kustomize`, and its plugin.yaml copy is the top-level one.
 
-use crate::common::{self, TempDir, run, tool};
+use crate::common;
 use serde_json::Value as Json;
 use std::path::Path;
 
@@ -10,28 +10,13 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 #[test]
 fn sidecar_patch_applies_to_the_argo_cd_install() {
-    let t = TempDir::new("sidecar");
     let recipe = Path::new(ROOT).join("examples/argocd-cmp/argocd");
-    for f in ["repo-server-patch.yaml", "plugin-configmap.yaml"] {
-        std::fs::copy(recipe.join(f), t.path().join(f)).unwrap();
-    }
-    std::fs::copy(
-        Path::new(ROOT).join("tests/data/argo-cd-install.yaml"),
-        t.path().join("install.yaml"),
-    )
-    .unwrap();
-    t.write(
-        "kustomization.yaml",
-        "namespace: argocd\nresources: [install.yaml, plugin-configmap.yaml]\npatches: [{path: repo-server-patch.yaml}]\n",
+    let install = common::argo_cd_install_with(
+        &recipe,
+        &["plugin-configmap.yaml"],
+        &["repo-server-patch.yaml"],
     );
-    let out = run(
-        std::process::Command::new(tool("kubectl"))
-            .args(["kustomize"])
-            .arg(t.path()),
-        "",
-    );
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    let docs = common::yaml11(&out.stdout);
+    let docs = common::yaml11(&install);
     let repo = docs
         .iter()
         .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "argocd-repo-server")

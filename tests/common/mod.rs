@@ -364,3 +364,36 @@ pub fn render_in(dir: &Path, extra: &[&str]) -> Out {
         "",
     )
 }
+
+/// Argo CD's real install.yaml (tests/data/argo-cd-install.yaml) with the
+/// given recipe files from `recipe` added as resources or patches, built
+/// by the real `kubectl kustomize` in namespace argocd; its stdout.
+pub fn argo_cd_install_with(recipe: &Path, resources: &[&str], patches: &[&str]) -> String {
+    let t = TempDir::new("argocd-install");
+    for f in resources.iter().chain(patches) {
+        std::fs::copy(recipe.join(f), t.path().join(f)).unwrap();
+    }
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/argo-cd-install.yaml"),
+        t.path().join("install.yaml"),
+    )
+    .unwrap();
+    let resources: Vec<&str> = std::iter::once("install.yaml")
+        .chain(resources.iter().copied())
+        .collect();
+    let patches: Vec<String> = patches.iter().map(|p| format!("{{path: {p}}}")).collect();
+    t.write(
+        "kustomization.yaml",
+        &format!(
+            "namespace: argocd\nresources: [{}]\npatches: [{}]\n",
+            resources.join(", "),
+            patches.join(", ")
+        ),
+    );
+    let out = run(
+        Command::new(tool("kubectl")).arg("kustomize").arg(t.path()),
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
+}
