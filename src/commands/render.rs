@@ -35,7 +35,15 @@ pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Out
             })
         }
         (Some(dir), None) => output_dir::write(dir, &out.items).map(|()| String::new()),
-        (None, None) => documents::stream(&out.items),
+        (None, None) => {
+            return match documents::streamed(out.items) {
+                Ok(stream) => Outcome {
+                    stream: Some(stream),
+                    ..outcome
+                },
+                Err(e) => Outcome::error(e),
+            };
+        }
     };
     match written {
         Ok(stdout) => {

@@ -7,6 +7,7 @@ use super::targeting::Selection;
 use super::{Job, Key, is_config};
 use crate::k8s::image;
 use crate::k8s::meta;
+use crate::k8s::resource::Item;
 use crate::k8s::workloads;
 use anyhow::{Context, Result};
 use serde_yaml_ng::Value;
@@ -17,14 +18,17 @@ use std::collections::BTreeMap;
 /// `fieldPaths` of other kinds. Objects opted out with `regcred.dev/skip`
 /// are left alone.
 pub(super) fn inject(
-    items: &mut [Value],
+    items: &mut [Item],
     jobs: &[Job],
     selections: &[Selection],
     reports: &mut [SpecReport],
     sa_pulls: &BTreeMap<Key, Vec<String>>,
     default_ns: Option<&str>,
 ) -> Result<()> {
-    for item in items.iter_mut() {
+    for item in items.iter_mut().filter_map(|i| match i {
+        Item::Tree(v) => Some(v),
+        _ => None,
+    }) {
         if is_config(item) || meta::opted_out(item) {
             continue;
         }

@@ -22,13 +22,16 @@ pub(crate) mod resourcelist;
 pub(crate) mod walk;
 
 use anyhow::Result;
-use std::io::Read;
+use std::io::{Read, Write};
 
 /// What a run wants printed, and its exit code.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// Bytes, not text: `decrypt` prints binary plaintext as it is.
     pub stdout: Vec<u8>,
+    /// Output written after `stdout` as it is produced, so that a large
+    /// render is never held whole. It cannot fail but for the writer.
+    pub stream: Option<Stream>,
     /// Errors and warnings, one per line.
     pub stderr: Vec<String>,
     /// Informational lines, shown with `--verbose`.
@@ -46,6 +49,7 @@ impl Outcome {
     pub fn failed(err: anyhow::Error, stdout: impl Into<Vec<u8>>) -> Self {
         Outcome {
             stdout: stdout.into(),
+            stream: None,
             stderr: vec![format!("error: {err:#}")],
             info: Vec::new(),
             code: 1,
@@ -58,6 +62,30 @@ impl Outcome {
             stdout: stdout.into(),
             ..Outcome::default()
         }
+    }
+}
+
+/// Writes output to a writer, once.
+pub type WriteOnce = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
+
+/// Output produced while it is written.
+pub struct Stream(pub WriteOnce);
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
+}
+
+impl Outcome {
+    /// The outcome with its stream written into `stdout`, for callers that
+    /// need the bytes.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn collected(mut self) -> Self {
+        if let Some(Stream(write)) = self.stream.take() {
+            write(&mut self.stdout).expect("writing to memory does not fail");
+        }
+        self
     }
 }
 

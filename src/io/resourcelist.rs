@@ -14,13 +14,16 @@
 use crate::k8s::finding::Finding;
 use crate::k8s::meta;
 use crate::k8s::resource::Item;
-use crate::yaml;
+use crate::k8s::scan::Scanned;
+use crate::yaml::{self, lite};
 use anyhow::{Result, bail};
 use serde_yaml_ng::{Mapping, Value};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::Outcome;
+use super::documents::Reading;
 
 /// The ResourceList apiVersion written when the input names none.
 const DEFAULT_API_VERSION: &str = "config.kubernetes.io/v1";
@@ -77,9 +80,10 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
         }
     };
     match process(&rl) {
-        Ok(p) if !p.failed => match write_items(&rl.api_version, &p.items, &p.results) {
-            Ok(stdout) => Outcome {
-                stdout: stdout.into(),
+        Ok(p) if !p.failed => match stream_items(&rl.api_version, p.items, &p.results) {
+            Ok((head, stream)) => Outcome {
+                stdout: head.into(),
+                stream: Some(stream),
                 stderr: p.stderr,
                 ..Outcome::default()
             },
@@ -183,6 +187,31 @@ impl ResourceList<'_> {
         }
     }
 
+    /// The items, read by the fast reader ([`lite`]) straight from `src`
+    /// (the text this list was read from): `None` when they are outside
+    /// its subset or any is not a resource to take as it is; the caller
+    /// then reads them with [`Self::for_each_item`].
+    pub fn fast_items(&self, src: &Arc<String>, reading: &Reading) -> Option<Vec<Item>> {
+        let Items::Streamed(top) = &self.items else {
+            return None;
+        };
+        let range = top.entry_range("items")?;
+        let head = "items:\n";
+        if !src[range.clone()].starts_with(head) {
+            return None;
+        }
+        let mut items = Vec::new();
+        let mut out = String::new();
+        for element in elements(src, range.start + head.len()..range.end)? {
+            out.clear();
+            let mut scanned = Scanned::new(reading.labels);
+            lite::element(src, element.clone(), &mut out, &mut scanned)?;
+            items.extend(reading.item(src, element, &out, scanned, true)?);
+        }
+        self.items_valid.set(Some(items.len()));
+        Some(items)
+    }
+
     /// Whether the items' text parses into at least one item (an empty or
     /// null `items` is written `items: []`): known when
     /// processing read them all, else found out now (an error before the
@@ -234,6 +263,26 @@ impl ResourceList<'_> {
             }
         }
     }
+}
+
+/// The elements of a block sequence at column 0 in `text[range]`: from
+/// each `- ` line to the next. `None` when a line at column 0 is
+/// anything else (but a comment or a blank line), or text comes first.
+fn elements(text: &str, range: std::ops::Range<usize>) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut starts = Vec::new();
+    let mut offset = range.start;
+    for line in text[range.clone()].split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        match line.as_bytes().first() {
+            Some(b'-') if line.starts_with("- ") => starts.push(at),
+            Some(b' ') if !starts.is_empty() => {}
+            Some(b'#' | b'\n') => {}
+            _ => return None,
+        }
+    }
+    let ends = starts.iter().skip(1).copied().chain([range.end]);
+    Some(starts.iter().zip(ends).map(|(s, e)| *s..e).collect())
 }
 
 /// Where relative credential paths start in KRM mode: the package
@@ -322,6 +371,32 @@ fn write_items(api_version: &str, items: &[Item], results: &[Finding]) -> Result
     Ok(out)
 }
 
+/// The output ResourceList as its header and a stream of the items and
+/// results: written as produced, so a large list is never held whole.
+/// Everything that can fail (a tree the writer refuses) fails here.
+fn stream_items(
+    api_version: &str,
+    items: Vec<Item>,
+    results: &[Finding],
+) -> Result<(String, super::Stream)> {
+    let head = header(api_version)?;
+    let mut tail = String::new();
+    push_results(&mut tail, results)?;
+    let items = super::documents::frozen(items)?;
+    let write = move |w: &mut dyn std::io::Write| {
+        if items.is_empty() {
+            w.write_all(b"items: []\n")?;
+        } else {
+            w.write_all(b"items:\n")?;
+            for item in &items {
+                item.write_entry(w)?;
+            }
+        }
+        w.write_all(tail.as_bytes())
+    };
+    Ok((head, super::Stream(Box::new(write))))
+}
+
 /// Appends a document body as a `- ` entry of a sequence at column 0.
 fn push_entry(out: &mut String, body: &str) {
     for (i, line) in body.split_inclusive('\n').enumerate() {
@@ -367,7 +442,8 @@ mod tests {
                     items,
                     ..Processed::default()
                 })
-            });
+            })
+            .collected();
             assert_eq!(out.code, 1);
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert!(stdout.contains("complex mapping keys"), "{stdout}");
@@ -387,7 +463,7 @@ mod tests {
             "kind: ResourceList\nitems: ~\n",
             "kind: ResourceList\nitems: []\n",
         ] {
-            let out = execute(input, |_| Err(anyhow!("boom")));
+            let out = execute(input, |_| Err(anyhow!("boom"))).collected();
             assert_eq!(out.code, 1);
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert!(items_of(&stdout).is_empty(), "{stdout}");

@@ -68,22 +68,37 @@ fn is_kind(s: &str) -> bool {
 /// `metadata.name` (a path segment; a DNS-1123 label for a Namespace, a
 /// subdomain for a Secret or ServiceAccount). The error names the object.
 pub fn check_object(obj: &Value) -> Result<()> {
-    let kind = meta::kind(obj).unwrap_or_default();
-    let name = meta::name(obj);
+    check_identity(
+        meta::kind(obj),
+        meta::api_version(obj),
+        meta::name(obj),
+        meta::namespace(obj),
+    )
+}
+
+/// [`check_object`] from the object's kind, apiVersion, name and namespace.
+pub fn check_identity(
+    kind: Option<&str>,
+    api_version: Option<&str>,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<()> {
+    let kind = kind.unwrap_or_default();
     let what = format!("{kind} {}", name.unwrap_or("(no name)"));
     if !is_kind(kind) {
         bail!("{what}: kind {kind:?} is not a valid kind (letters and digits only)");
     }
-    if let Some(ns) = meta::namespace(obj) {
+    if let Some(ns) = namespace {
         check_label(ns, &format!("{what}: metadata.namespace"))?;
     }
     let Some(name) = name else {
         return Ok(());
     };
+    let core = |c: CoreKind| meta::is_core(Some(kind), api_version, c);
     let field = format!("{what}: metadata.name");
-    if meta::is(obj, CoreKind::Namespace) {
+    if core(CoreKind::Namespace) {
         check_label(name, &field)
-    } else if meta::is(obj, CoreKind::Secret) || meta::is(obj, CoreKind::ServiceAccount) {
+    } else if core(CoreKind::Secret) || core(CoreKind::ServiceAccount) {
         check_subdomain(name, &field)
     } else if !is_path_segment(name) {
         bail!(

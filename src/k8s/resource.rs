@@ -1,34 +1,200 @@
-//! The two forms a resource takes in memory.
+//! The forms a resource takes in memory.
 //!
 //! A resource regcred reads or changes is kept as a parsed tree. One it
-//! neither reads nor changes is written out as YAML text as soon as it is
-//! parsed, with only the metadata output naming needs: pass-through
+//! neither reads nor changes is kept as its YAML text, exactly as the
+//! writer writes it, with only the facts output naming needs: pass-through
 //! resources are most of a large input, and text holds memory near the
-//! input size instead of the ~15 times a tree costs.
+//! input size instead of the ~15 times a tree costs. When the input
+//! already reads as the writer writes (what kustomize, kpt and regcred
+//! write), the text is that range of the input, shared, not copied.
+//!
+//! Namespaces and ServiceAccounts may be text too: a Namespace only needs
+//! its name, labels and opt-out, and a ServiceAccount's `imagePullSecrets`
+//! entries are spliced into its text when it is written. Objects regcred
+//! generates by the thousand (a Secret per namespace) are [`Stamped`]: one
+//! text per spec with holes for the namespace and name.
 
 use super::meta;
+use super::scan::PullList;
 use super::workloads::{self, PodFacts};
 use crate::yaml;
 use anyhow::Result;
-use serde_yaml_ng::Value;
+use serde_yaml_ng::{Mapping, Value};
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::Arc;
 
-/// One resource: a parsed tree, or a pass-through resource as text.
+/// One resource: a parsed tree, a resource kept as text, or a generated one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Tree(Value),
     Text(Passthrough),
+    Stamped(Stamped),
 }
 
-/// A pass-through resource as text, with what output naming needs.
+/// Where a text item's text is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Text {
+    /// Written by regcred (the input read differently).
+    Owned(Box<str>),
+    /// A range of an input, which already reads as the writer writes.
+    Input(Arc<String>, u64, u32),
+}
+
+impl Text {
+    /// A range of a shared input.
+    pub fn input(src: &Arc<String>, range: Range<usize>) -> Text {
+        let len = u32::try_from(range.len()).expect("a resource of less than 4 GiB");
+        Text::Input(Arc::clone(src), range.start as u64, len)
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            Text::Input(src, start, len) => {
+                let start = usize::try_from(*start).expect("an offset in memory");
+                &src[start..start + *len as usize]
+            }
+        }
+    }
+}
+
+/// A field of a text item: a range of its text (offset, length), or, when
+/// the text spells it differently (quoted), the `n`-th spilled string.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Field {
+    #[default]
+    Absent,
+    At(u32, u32),
+    Spilled(u32),
+}
+
+/// A resource kept as text, with what render and output naming need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Passthrough {
-    /// The resource as a YAML document body, exactly as the writer emits it.
-    pub text: String,
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+    pub text: Text,
+    /// The text is a sequence entry (`- ` and the body two columns in), as
+    /// a ResourceList holds its items.
+    pub entry: bool,
+    pub kind: Field,
+    pub name: Field,
+    pub namespace: Field,
+    /// Fields the text spells differently from their value.
+    pub spilled: Option<Box<[Box<str>]>>,
     /// For a workload: whom its pods run as and what they pull.
-    pub pod: Option<PodFacts>,
+    pub pod: Option<Box<PodFacts>>,
+    pub role: Role,
+}
+
+/// What render does with a text item besides passing it through.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Role {
+    #[default]
+    Plain,
+    /// A `v1` Namespace: its labels (when a selector needs them) and opt-out.
+    Namespace {
+        labels: Option<Box<Mapping>>,
+        skip: bool,
+    },
+    /// A `v1` ServiceAccount.
+    ServiceAccount(Account),
+}
+
+/// A ServiceAccount kept as text: what patching it needs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Account {
+    pub skip: bool,
+    pub list: PullList,
+    /// Bit `j`: the input's `imagePullSecrets` names spec `j`'s Secret.
+    pub has: u64,
+    /// Bit `j`: spec `j`'s Secret is appended, in spec order.
+    pub added: u64,
+    /// The Secret name of each spec, by index (what the bits mean).
+    pub names: Option<Arc<[Box<str>]>>,
+}
+
+/// Text with holes for a namespace and a name, written once per object.
+#[derive(Debug, PartialEq)]
+pub struct Stamp {
+    pub kind: String,
+    /// The name, when it is the same for every object.
+    pub name: Option<String>,
+    /// Text between the holes (one more piece than holes).
+    pieces: Vec<String>,
+    holes: Vec<Hole>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Hole {
+    Namespace,
+    Name,
+}
+
+/// An object generated from a stamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped {
+    pub stamp: Arc<Stamp>,
+    pub namespace: Box<str>,
+    pub name: Option<Box<str>>,
+}
+
+impl Stamp {
+    /// A stamp from `text`, the writer's text of an object whose namespace
+    /// (and name, if `name` is `None`) are the placeholder strings given:
+    /// `None` unless each placeholder occurs exactly once.
+    pub fn new(
+        kind: &str,
+        name: Option<String>,
+        text: &str,
+        ns_mark: &str,
+        name_mark: &str,
+    ) -> Option<Stamp> {
+        let mut marks = vec![(Hole::Namespace, ns_mark)];
+        if name.is_none() {
+            marks.push((Hole::Name, name_mark));
+        }
+        let mut found: Vec<(usize, Hole, usize)> = Vec::new();
+        for (hole, mark) in &marks {
+            let mut at = text.match_indices(mark);
+            let (i, _) = at.next()?;
+            if at.next().is_some() {
+                return None;
+            }
+            found.push((i, *hole, mark.len()));
+        }
+        found.sort_by_key(|f| f.0);
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for (i, _, len) in &found {
+            pieces.push(text[last..*i].to_string());
+            last = i + len;
+        }
+        pieces.push(text[last..].to_string());
+        Some(Stamp {
+            kind: kind.to_string(),
+            name,
+            pieces,
+            holes: found.into_iter().map(|f| f.1).collect(),
+        })
+    }
+
+    /// The text for one object: `None` when a value cannot fill a hole
+    /// as one line.
+    pub fn fill(&self, namespace: &str, name: Option<&str>) -> Option<String> {
+        let mut out = String::new();
+        for (i, piece) in self.pieces.iter().enumerate() {
+            out.push_str(piece);
+            if let Some(hole) = self.holes.get(i) {
+                let value = match hole {
+                    Hole::Namespace => namespace,
+                    Hole::Name => name?,
+                };
+                out.push_str(&yaml::one_line_string(value)?);
+            }
+        }
+        Some(out)
+    }
 }
 
 impl Item {
@@ -37,12 +203,29 @@ impl Item {
         if needs_tree {
             return Ok(Item::Tree(value));
         }
+        let text = yaml::to_string(&value)?;
+        let mut spilled = Vec::new();
+        let mut field = |s: Option<&str>| match s {
+            Some(s) => {
+                spilled.push(Box::from(s));
+                Field::Spilled(spilled.len() as u32 - 1)
+            }
+            None => Field::Absent,
+        };
+        let (kind, name, namespace) = (
+            field(meta::kind(&value)),
+            field(meta::name(&value)),
+            field(meta::namespace(&value)),
+        );
         Ok(Item::Text(Passthrough {
-            text: yaml::to_string(&value)?,
-            kind: meta::kind(&value).map(str::to_string),
-            name: meta::name(&value).map(str::to_string),
-            namespace: meta::namespace(&value).map(str::to_string),
-            pod: workloads::pod_facts(&value),
+            text: Text::Owned(text.into()),
+            entry: false,
+            kind,
+            name,
+            namespace,
+            spilled: (!spilled.is_empty()).then(|| spilled.into_boxed_slice()),
+            pod: workloads::pod_facts(&value).map(Box::new),
+            role: Role::Plain,
         }))
     }
 
@@ -50,7 +233,7 @@ impl Item {
     pub fn as_value(&self) -> Option<&Value> {
         match self {
             Item::Tree(v) => Some(v),
-            Item::Text(_) => None,
+            _ => None,
         }
     }
 
@@ -58,33 +241,185 @@ impl Item {
     pub fn to_yaml(&self) -> Result<String> {
         match self {
             Item::Tree(v) => yaml::to_string(v),
-            Item::Text(p) => Ok(p.text.clone()),
+            Item::Text(p) => Ok(p.body().into_owned()),
+            Item::Stamped(s) => Ok(s.text()),
+        }
+    }
+
+    /// Writes the item as a YAML document body.
+    pub fn write_body(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Item::Text(p) => w.write_all(p.body().as_bytes()),
+            other => w.write_all(other.to_yaml().map_err(io::Error::other)?.as_bytes()),
+        }
+    }
+
+    /// Writes the item as an entry of a sequence at column 0 (`- ` and the
+    /// body two columns in), as a ResourceList holds it.
+    pub fn write_entry(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Item::Text(p) if p.entry => w.write_all(p.stored().as_bytes()),
+            other => {
+                let body = other.to_yaml().map_err(io::Error::other)?;
+                w.write_all(entry_of(&body).as_bytes())
+            }
         }
     }
 
     pub fn kind(&self) -> Option<&str> {
         match self {
             Item::Tree(v) => meta::kind(v),
-            Item::Text(p) => p.kind.as_deref(),
+            Item::Text(p) => p.field(p.kind),
+            Item::Stamped(s) => Some(&s.stamp.kind),
         }
     }
 
     pub fn name(&self) -> Option<&str> {
         match self {
             Item::Tree(v) => meta::name(v),
-            Item::Text(p) => p.name.as_deref(),
+            Item::Text(p) => p.field(p.name),
+            Item::Stamped(s) => s.name.as_deref().or(s.stamp.name.as_deref()),
         }
     }
 
     pub fn namespace(&self) -> Option<&str> {
         match self {
             Item::Tree(v) => meta::namespace(v),
-            Item::Text(p) => p.namespace.as_deref(),
+            Item::Text(p) => p.field(p.namespace),
+            Item::Stamped(s) => Some(&s.namespace),
         }
     }
 
     /// The namespace the item lands in, as [`meta::effective_namespace`] says.
     pub fn effective_namespace<'a>(&'a self, default_ns: Option<&'a str>) -> Option<&'a str> {
         meta::effective_namespace(self.kind(), self.namespace(), default_ns)
+    }
+}
+
+impl Stamped {
+    fn text(&self) -> String {
+        self.stamp
+            .fill(&self.namespace, self.name.as_deref())
+            .expect("stamps are filled only with names checked when stamped")
+    }
+}
+
+impl Passthrough {
+    /// A field's value.
+    pub fn field(&self, f: Field) -> Option<&str> {
+        match f {
+            Field::Absent => None,
+            Field::At(at, len) => self.text.as_str().get(at as usize..(at + len) as usize),
+            Field::Spilled(i) => self.spilled.as_ref().map(|s| &*s[i as usize]),
+        }
+    }
+
+    /// The text as stored (an entry or a body), with any ServiceAccount
+    /// patch applied.
+    pub fn stored(&self) -> Cow<'_, str> {
+        let text = self.text.as_str();
+        match &self.role {
+            Role::ServiceAccount(a) if a.added != 0 => Cow::Owned(splice(text, a, self.entry)),
+            _ => Cow::Borrowed(text),
+        }
+    }
+
+    /// The text as a document body.
+    pub fn body(&self) -> Cow<'_, str> {
+        let stored = self.stored();
+        if !self.entry {
+            return stored;
+        }
+        Cow::Owned(body_of(&stored))
+    }
+}
+
+/// `text` with the entries of `account.added` appended to its top-level
+/// `imagePullSecrets`, as the writer writes the patched tree.
+fn splice(text: &str, account: &Account, entry: bool) -> String {
+    let pad = if entry { "  " } else { "" };
+    let mut entries = String::new();
+    let names = account.names.as_deref().unwrap_or_default();
+    for (j, name) in names.iter().enumerate() {
+        if account.added & (1 << j) != 0 {
+            entries.push_str(pad);
+            entries.push_str("- name: ");
+            entries.push_str(&yaml::one_line_string(name).expect("Secret names are one line"));
+            entries.push('\n');
+        }
+    }
+    let mut out = String::with_capacity(text.len() + entries.len() + 20);
+    match account.list {
+        PullList::Absent => {
+            out.push_str(text);
+            out.push_str(pad);
+            out.push_str("imagePullSecrets:\n");
+            out.push_str(&entries);
+        }
+        PullList::Replace(a, b) => {
+            // The range starts at the entry's indentation.
+            let entry = &text[a as usize..];
+            let key = a as usize + entry.len() - entry.trim_start_matches(' ').len();
+            out.push_str(&text[..key]);
+            out.push_str("imagePullSecrets:\n");
+            out.push_str(&entries);
+            out.push_str(&text[b as usize..]);
+        }
+        PullList::List(end) => {
+            out.push_str(&text[..end as usize]);
+            out.push_str(&entries);
+            out.push_str(&text[end as usize..]);
+        }
+        PullList::Invalid => unreachable!("an invalid list fails the render before it is written"),
+    }
+    out
+}
+
+/// A document body as an entry of a sequence at column 0: shifting a body
+/// two columns right is exactly how the writer nests it under `- `.
+pub fn entry_of(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + body.len() / 16 + 2);
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str("- ");
+        } else if line != "\n" {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// The body of an entry written by [`entry_of`].
+fn body_of(entry: &str) -> String {
+    let mut out = String::with_capacity(entry.len());
+    for (i, line) in entry.split_inclusive('\n').enumerate() {
+        let strip = if i == 0 { "- " } else { "  " };
+        out.push_str(line.strip_prefix(strip).unwrap_or(line));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_and_bodies_convert_both_ways() {
+        let body = "a: 1\nb: |\n  x\n\n  y\nc:\n- d\n";
+        let entry = entry_of(body);
+        assert_eq!(entry, "- a: 1\n  b: |\n    x\n\n    y\n  c:\n  - d\n");
+        assert_eq!(body_of(&entry), body);
+    }
+
+    #[test]
+    fn stamps_fill_their_holes() {
+        let text = "kind: Secret\nmetadata:\n  name: NAME\n  namespace: NS\n";
+        let s = Stamp::new("Secret", None, text, "NS", "NAME").unwrap();
+        assert_eq!(
+            s.fill("123", Some("x")).unwrap(),
+            "kind: Secret\nmetadata:\n  name: x\n  namespace: \"123\"\n"
+        );
+        assert!(Stamp::new("Secret", None, "NS NS NAME", "NS", "NAME").is_none());
     }
 }

@@ -183,6 +183,14 @@ impl<'a> TopLevel<'a> {
         out
     }
 
+    /// Where entry `key` is in the text (from its key line to the next entry).
+    pub fn entry_range(&self, key: &str) -> Option<std::ops::Range<usize>> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, range, _)| range.clone())
+    }
+
     /// The text of entry `key` (from its key line to the next entry), as
     /// it was read.
     pub fn entry_text(&self, key: &str) -> Option<&'a str> {
@@ -578,19 +586,26 @@ fn scalar(
             None => Value::String(text),
         });
     }
+    Ok(untagged(text, style))
+}
+
+/// The value of an untagged scalar whose text is already decoded (and
+/// folded as Go's readers fold it): shared with the fast reader
+/// ([`super::lite`]), so both read every scalar alike.
+pub(super) fn untagged(text: String, style: TScalarStyle) -> Value {
     // A plain scalar over several lines is a string to every YAML version
     // (no number, boolean or date spans lines).
     if style != TScalarStyle::Plain || text.contains('\n') {
-        return Ok(Value::String(text));
+        return Value::String(text);
     }
-    Ok(resolve_plain(text.clone()).unwrap_or_else(|| {
+    resolve_plain(text.clone()).unwrap_or_else(|| {
         if plain_verbatim_ok(&text) {
             raw_plain(text)
         } else {
             // Not writable as plain text in block style; a string to every reader.
             Value::String(text)
         }
-    }))
+    })
 }
 
 /// Go's YAML readers (kubectl, kustomize, sops: YAML 1.1 in this) take

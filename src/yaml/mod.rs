@@ -25,6 +25,7 @@
 //! [`load`] reads, [`emit`] writes; the scalar rules both share live here.
 
 mod emit;
+pub(crate) mod lite;
 mod load;
 
 pub use emit::{stream_to_string, to_string};
@@ -54,6 +55,16 @@ pub fn scalar_string(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         other => as_str(other).map(str::to_string),
     }
+}
+
+/// A one-line string as the writer writes it as a mapping value or a
+/// sequence entry (plain or double-quoted); `None` for text the writer
+/// would put in a block.
+pub fn one_line_string(s: &str) -> Option<String> {
+    if s.contains('\n') {
+        return None;
+    }
+    emit::scalar_text(&Value::String(s.to_string()), 0, false).ok()
 }
 
 fn is_raw_plain(t: &TaggedValue) -> bool {
