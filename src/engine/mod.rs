@@ -274,7 +274,10 @@ fn service_account_pulls(
                 };
                 let key = (ns.to_string(), name.to_string());
                 if needed.contains(&key) {
-                    pulls.insert(key, scan::pulls_after(p.text.as_str(), p.entry, account));
+                    pulls.insert(
+                        key,
+                        scan::pulls_after(p.text.as_str(), p.text.is_entry(), account),
+                    );
                 }
             }
             _ => {}
@@ -380,7 +383,7 @@ fn inventory(items: &[Item], default_ns: Option<&str>) -> Inventory {
             Item::Tree(t) if meta::is(t, CoreKind::Namespace) => {
                 if let Some(name) = meta::name(t) {
                     let info = NamespaceInfo {
-                        labels: Some(meta::labels(t)),
+                        labels: Some(Box::new(meta::labels(t))),
                         skip: meta::opted_out(t),
                         accounts: 0,
                     };
@@ -393,7 +396,7 @@ fn inventory(items: &[Item], default_ns: Option<&str>) -> Inventory {
                     continue;
                 };
                 let info = NamespaceInfo {
-                    labels: Some(labels.as_deref().cloned().unwrap_or_default()),
+                    labels: Some(labels.clone().unwrap_or_default()),
                     skip: *skip,
                     accounts: 0,
                 };

@@ -17,7 +17,7 @@ pub const DEFAULT_EXCLUDES: &[&str] = &["kube-system", "kube-public", "kube-node
 #[derive(Debug, Clone, Default)]
 pub struct NamespaceInfo {
     /// Labels of the Namespace object, when the input holds one.
-    pub labels: Option<Mapping>,
+    pub labels: Option<Box<Mapping>>,
     /// The Namespace object opts out with `regcred.dev/skip: "true"`.
     pub skip: bool,
     /// ServiceAccounts in it that a spec could create, a bit per literal
@@ -172,7 +172,7 @@ mod tests {
                 (
                     name.to_string(),
                     NamespaceInfo {
-                        labels,
+                        labels: labels.map(Box::new),
                         skip: *skip,
                         accounts: 0,
                     },

@@ -3,7 +3,7 @@
 
 use crate::k8s::meta::{CoreKind, is_core};
 use crate::k8s::names;
-use crate::k8s::resource::{Account, Field, Item, Passthrough, Role, Text};
+use crate::k8s::resource::{Account, Item, Passthrough, Role, Text};
 use crate::k8s::scan::Scanned;
 use crate::yaml::{self, lite};
 use anyhow::{Result, bail};
@@ -146,9 +146,9 @@ impl Reading<'_> {
             return Some(Some(Item::Tree(value)));
         }
         let text = if written == &src[range.clone()] {
-            Text::input(src, range)
+            Text::input(src, range, entry)?
         } else {
-            Text::Owned(written.into())
+            Text::owned(written.to_string(), entry)?
         };
         let role = if is_core(kind, api, CoreKind::Namespace) {
             Role::Namespace {
@@ -156,38 +156,23 @@ impl Reading<'_> {
                 skip: s.skip,
             }
         } else if is_core(kind, api, CoreKind::ServiceAccount) {
-            Role::ServiceAccount(Account {
+            Role::ServiceAccount(Box::new(Account {
                 skip: s.skip,
                 list: s.pull_list,
                 has: self.named(&s.pulls),
                 added: 0,
                 names: None,
-            })
+            }))
         } else {
             Role::Plain
         };
-        let mut spilled: Vec<Box<str>> = Vec::new();
-        let mut field = |at: Option<(u32, u32)>, value: &Option<String>| match (at, value) {
-            (Some((a, n)), Some(_)) => Field::At(a, n),
-            (None, Some(v)) => {
-                spilled.push(v.as_str().into());
-                Field::Spilled(spilled.len() as u32 - 1)
-            }
-            (_, None) => Field::Absent,
-        };
-        let kind_f = field(s.kind_at, &s.kind);
-        let name_f = field(s.name_at, &s.name);
-        let namespace_f = field(s.namespace_at, &s.namespace);
-        Some(Some(Item::Text(Passthrough {
-            text,
-            entry,
-            kind: kind_f,
-            name: name_f,
-            namespace: namespace_f,
-            spilled: (!spilled.is_empty()).then(|| spilled.into_boxed_slice()),
-            pod: s.pod_facts().map(Box::new),
-            role,
-        })))
+        let pod = s.pod_facts();
+        let fields = [
+            (s.kind_at, s.kind),
+            (s.name_at, s.name),
+            (s.namespace_at, s.namespace),
+        ];
+        Some(Some(Item::Text(Passthrough::new(text, fields, pod, role))))
     }
 
     /// Bit `j` set when `pulls` names spec `j`'s Secret.

@@ -33,59 +33,93 @@ pub enum Item {
     Stamped(Stamped),
 }
 
-/// Where a text item's text is.
+/// Where a text item's text is: a range of a shared text, which is either
+/// an input that already reads as the writer writes (what kustomize, kpt
+/// and regcred write) or the writer's text for it. 16 bytes, since a large
+/// input has millions of these.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Text {
-    /// Written by regcred (the input read differently).
-    Owned(Box<str>),
-    /// A range of an input, which already reads as the writer writes.
-    Input(Arc<String>, u64, u32),
+pub struct Text {
+    src: Arc<String>,
+    start: u32,
+    /// The length, and in the top bit whether the text is a sequence entry
+    /// (`- ` and the body two columns in) as a ResourceList holds its items.
+    len_entry: u32,
 }
 
+const ENTRY_BIT: u32 = 1 << 31;
+
 impl Text {
-    /// A range of a shared input.
-    pub fn input(src: &Arc<String>, range: Range<usize>) -> Text {
-        let len = u32::try_from(range.len()).expect("a resource of less than 4 GiB");
-        Text::Input(Arc::clone(src), range.start as u64, len)
+    /// A range of a shared input: `None` past 2 GiB (offsets are 32-bit).
+    pub fn input(src: &Arc<String>, range: Range<usize>, entry: bool) -> Option<Text> {
+        let start = u32::try_from(range.start).ok()?;
+        let len = u32::try_from(range.len())
+            .ok()
+            .filter(|l| l & ENTRY_BIT == 0)?;
+        u32::try_from(range.end).ok()?;
+        Some(Text {
+            src: Arc::clone(src),
+            start,
+            len_entry: len | if entry { ENTRY_BIT } else { 0 },
+        })
+    }
+
+    /// Text of its own.
+    pub fn owned(text: String, entry: bool) -> Option<Text> {
+        let len = text.len();
+        Text::input(&Arc::new(text), 0..len, entry)
     }
 
     pub fn as_str(&self) -> &str {
-        match self {
-            Text::Owned(s) => s,
-            Text::Input(src, start, len) => {
-                let start = usize::try_from(*start).expect("an offset in memory");
-                &src[start..start + *len as usize]
-            }
-        }
+        let start = self.start as usize;
+        &self.src[start..start + (self.len_entry & !ENTRY_BIT) as usize]
+    }
+
+    /// Whether the text is a sequence entry rather than a document body.
+    pub fn is_entry(&self) -> bool {
+        self.len_entry & ENTRY_BIT != 0
     }
 }
 
 /// A field of a text item: a range of its text (offset, length), or, when
-/// the text spells it differently (quoted), the `n`-th spilled string.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Field {
-    #[default]
-    Absent,
-    At(u32, u32),
-    Spilled(u32),
+/// the text spells it differently (quoted), a spilled string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field(u32, u32);
+
+impl Field {
+    pub const ABSENT: Field = Field(0, u32::MAX);
+
+    pub fn at(offset: u32, len: u32) -> Field {
+        debug_assert!(len < u32::MAX - 1);
+        Field(offset, len)
+    }
+
+    fn spilled(i: usize) -> Field {
+        Field(u32::try_from(i).expect("three fields"), u32::MAX - 1)
+    }
 }
 
 /// A resource kept as text, with what render and output naming need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Passthrough {
     pub text: Text,
-    /// The text is a sequence entry (`- ` and the body two columns in), as
-    /// a ResourceList holds its items.
-    pub entry: bool,
     pub kind: Field,
     pub name: Field,
     pub namespace: Field,
-    /// Fields the text spells differently from their value.
-    pub spilled: Option<Box<[Box<str>]>>,
+    /// Fields the text spells differently from their value (rare: boxed
+    /// so that it costs one pointer).
+    pub spilled: Option<Box<Spilled>>,
     /// For a workload: whom its pods run as and what they pull.
     pub pod: Option<Box<PodFacts>>,
     pub role: Role,
 }
+
+/// Field values a text spells differently (quoted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spilled(Vec<Box<str>>);
+
+/// A field of a resource: where its text spells it as it is (offset,
+/// length), when it does, and its value.
+pub type FieldAt = (Option<(u32, u32)>, Option<String>);
 
 /// What render does with a text item besides passing it through.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -98,7 +132,7 @@ pub enum Role {
         skip: bool,
     },
     /// A `v1` ServiceAccount.
-    ServiceAccount(Account),
+    ServiceAccount(Box<Account>),
 }
 
 /// A ServiceAccount kept as text: what patching it needs.
@@ -204,29 +238,18 @@ impl Item {
             return Ok(Item::Tree(value));
         }
         let text = yaml::to_string(&value)?;
-        let mut spilled = Vec::new();
-        let mut field = |s: Option<&str>| match s {
-            Some(s) => {
-                spilled.push(Box::from(s));
-                Field::Spilled(spilled.len() as u32 - 1)
-            }
-            None => Field::Absent,
-        };
-        let (kind, name, namespace) = (
-            field(meta::kind(&value)),
-            field(meta::name(&value)),
-            field(meta::namespace(&value)),
-        );
-        Ok(Item::Text(Passthrough {
-            text: Text::Owned(text.into()),
-            entry: false,
-            kind,
-            name,
-            namespace,
-            spilled: (!spilled.is_empty()).then(|| spilled.into_boxed_slice()),
-            pod: workloads::pod_facts(&value).map(Box::new),
-            role: Role::Plain,
-        }))
+        Ok(Item::Text(Passthrough::new(
+            Text::owned(text, false)
+                .ok_or_else(|| anyhow::anyhow!("a resource of 2 GiB or more"))?,
+            [
+                meta::kind(&value),
+                meta::name(&value),
+                meta::namespace(&value),
+            ]
+            .map(|v| (None, v.map(str::to_string))),
+            workloads::pod_facts(&value),
+            Role::Plain,
+        )))
     }
 
     /// The tree, if this item is kept as one.
@@ -258,7 +281,7 @@ impl Item {
     /// body two columns in), as a ResourceList holds it.
     pub fn write_entry(&self, w: &mut dyn Write) -> io::Result<()> {
         match self {
-            Item::Text(p) if p.entry => w.write_all(p.stored().as_bytes()),
+            Item::Text(p) if p.text.is_entry() => w.write_all(p.stored().as_bytes()),
             other => {
                 let body = other.to_yaml().map_err(io::Error::other)?;
                 w.write_all(entry_of(&body).as_bytes())
@@ -305,12 +328,35 @@ impl Stamped {
 }
 
 impl Passthrough {
+    /// A text item; `fields` are kind, name and namespace, each with where
+    /// the text spells it as it is (offset, length), when it does.
+    pub fn new(text: Text, fields: [FieldAt; 3], pod: Option<PodFacts>, role: Role) -> Passthrough {
+        let mut spilled: Vec<Box<str>> = Vec::new();
+        let [kind, name, namespace] = fields.map(|(at, value)| match (at, value) {
+            (Some((a, n)), Some(_)) => Field::at(a, n),
+            (None, Some(v)) => {
+                spilled.push(v.into());
+                Field::spilled(spilled.len() - 1)
+            }
+            (_, None) => Field::ABSENT,
+        });
+        Passthrough {
+            text,
+            kind,
+            name,
+            namespace,
+            spilled: (!spilled.is_empty()).then(|| Box::new(Spilled(spilled))),
+            pod: pod.map(Box::new),
+            role,
+        }
+    }
+
     /// A field's value.
     pub fn field(&self, f: Field) -> Option<&str> {
         match f {
-            Field::Absent => None,
-            Field::At(at, len) => self.text.as_str().get(at as usize..(at + len) as usize),
-            Field::Spilled(i) => self.spilled.as_ref().map(|s| &*s[i as usize]),
+            Field(_, u32::MAX) => None,
+            Field(i, n) if n == u32::MAX - 1 => self.spilled.as_ref().map(|s| &*s.0[i as usize]),
+            Field(at, len) => self.text.as_str().get(at as usize..(at + len) as usize),
         }
     }
 
@@ -319,7 +365,9 @@ impl Passthrough {
     pub fn stored(&self) -> Cow<'_, str> {
         let text = self.text.as_str();
         match &self.role {
-            Role::ServiceAccount(a) if a.added != 0 => Cow::Owned(splice(text, a, self.entry)),
+            Role::ServiceAccount(a) if a.added != 0 => {
+                Cow::Owned(splice(text, a, self.text.is_entry()))
+            }
             _ => Cow::Borrowed(text),
         }
     }
@@ -327,7 +375,7 @@ impl Passthrough {
     /// The text as a document body.
     pub fn body(&self) -> Cow<'_, str> {
         let stored = self.stored();
-        if !self.entry {
+        if !self.text.is_entry() {
             return stored;
         }
         Cow::Owned(body_of(&stored))
@@ -421,5 +469,14 @@ mod tests {
             "kind: Secret\nmetadata:\n  name: x\n  namespace: \"123\"\n"
         );
         assert!(Stamp::new("Secret", None, "NS NS NAME", "NS", "NAME").is_none());
+    }
+}
+#[cfg(test)]
+mod size {
+    /// A large input has millions of items: keep them small.
+    #[test]
+    fn items_stay_small() {
+        assert!(size_of::<super::Item>() <= 80);
+        assert!(size_of::<super::Text>() <= 16);
     }
 }
