@@ -101,17 +101,14 @@ pub struct Reading<'a> {
 /// with [`resources`], which gives the same items, or the error.
 pub fn fast_resources(text: &Arc<String>, reading: &Reading) -> Option<Vec<Item>> {
     let mut items = Vec::new();
-    let mut out = String::new();
-    for range in lite::split_stream(text)? {
-        out.clear();
-        let mut scanned = Scanned::new(reading.labels);
-        if !lite::document(text, range.clone(), &mut out, &mut scanned)? {
-            continue;
-        }
-        if let Some(item) = reading.item(text, range, &out, scanned, false)? {
-            items.push(item);
-        }
-    }
+    lite::documents(
+        text,
+        || Scanned::new(reading.labels),
+        |range, written, scanned| {
+            items.extend(reading.item(text, range, written, scanned, false)?);
+            Some(())
+        },
+    )?;
     Some(items)
 }
 

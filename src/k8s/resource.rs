@@ -216,18 +216,25 @@ impl Stamp {
     /// The text for one object: `None` when a value cannot fill a hole
     /// as one line.
     pub fn fill(&self, namespace: &str, name: Option<&str>) -> Option<String> {
-        let mut out = String::new();
+        let mut out = Vec::new();
+        self.write(&mut out, namespace, name).ok()?;
+        String::from_utf8(out).ok()
+    }
+
+    /// Writes the text for one object.
+    fn write(&self, w: &mut dyn Write, namespace: &str, name: Option<&str>) -> io::Result<()> {
+        let unfit = || io::Error::other("a name that does not fit on one line");
         for (i, piece) in self.pieces.iter().enumerate() {
-            out.push_str(piece);
+            w.write_all(piece.as_bytes())?;
             if let Some(hole) = self.holes.get(i) {
                 let value = match hole {
                     Hole::Namespace => namespace,
-                    Hole::Name => name?,
+                    Hole::Name => name.ok_or_else(unfit)?,
                 };
-                out.push_str(&yaml::one_line_string(value)?);
+                w.write_all(yaml::one_line_string(value).ok_or_else(unfit)?.as_bytes())?;
             }
         }
-        Some(out)
+        Ok(())
     }
 }
 
@@ -273,6 +280,7 @@ impl Item {
     pub fn write_body(&self, w: &mut dyn Write) -> io::Result<()> {
         match self {
             Item::Text(p) => w.write_all(p.body().as_bytes()),
+            Item::Stamped(s) => s.stamp.write(w, &s.namespace, s.name.as_deref()),
             other => w.write_all(other.to_yaml().map_err(io::Error::other)?.as_bytes()),
         }
     }

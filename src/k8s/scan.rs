@@ -9,7 +9,7 @@ use super::meta::{LOCAL_CONFIG_ANNOTATION, SKIP_ANNOTATION};
 use super::resource::Account;
 use super::workloads::PodFacts;
 use crate::yaml::lite::{self, Node, Seg, Shape, Visitor};
-use crate::yaml::{as_str, scalar_string};
+use crate::yaml::scalar_string;
 use serde_yaml_ng::{Mapping, Value};
 use std::ops::Range;
 
@@ -133,10 +133,10 @@ pub fn pulls_after(text: &str, entry: bool, account: &Account) -> Vec<String> {
     s.pulls.into_iter().chain(added).collect()
 }
 
-/// A scalar's string, as [`as_str`] reads it.
+/// A scalar's string, as `yaml::as_str` reads it.
 fn string(node: &Node) -> Option<String> {
     match node {
-        Node::Scalar(s) => as_str(&s.value()).map(str::to_string),
+        Node::Scalar(s) => s.string().map(|s| s.into_owned()),
         _ => None,
     }
 }

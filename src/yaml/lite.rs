@@ -64,6 +64,17 @@ impl Scalar<'_> {
         untagged(self.text.to_string(), self.style)
     }
 
+    /// The scalar's string, as [`super::as_str`] reads its value: without
+    /// building the value when the text plainly is a string.
+    pub fn string(&self) -> Option<Cow<'_, str>> {
+        match self.style {
+            TScalarStyle::Plain if !plain_is_safe(&self.text) => {
+                super::as_str(&self.value()).map(|s| Cow::Owned(s.to_string()))
+            }
+            _ => Some(Cow::Borrowed(&self.text)),
+        }
+    }
+
     /// Where the scalar was written, when it was written as its own text
     /// (so that range of the output spells the string).
     pub fn written_as_is(&self) -> Option<Range<usize>> {
@@ -175,6 +186,28 @@ pub fn document(
     result
 }
 
+/// The documents of a stream: each range from [`split_stream`] read by
+/// [`document`] (the text was checked once, not once per document).
+/// `each` gets the range, the written text and the visitor; `None` as
+/// soon as a document is outside the subset.
+pub fn documents<V: Visitor>(
+    text: &str,
+    mut visitor: impl FnMut() -> V,
+    mut each: impl FnMut(Range<usize>, &str, V) -> Option<()>,
+) -> Option<()> {
+    let mut out = String::new();
+    for range in split_stream(text)? {
+        out.clear();
+        let mut v = visitor();
+        let mut r = Reader::new(text, range.clone(), &mut out, &mut v);
+        r.checked = true;
+        if r.document()? {
+            each(range, &out, v)?;
+        }
+    }
+    Some(())
+}
+
 /// Reads one element of a block sequence at column 0 whose text is
 /// `text[range]` (from its `- ` to the next element) and appends what the
 /// writer would write for it as such an element (`- ` and the body two
@@ -204,6 +237,11 @@ struct Reader<'a, 'o, V> {
     base: usize,
     path: Vec<Seg<'a>>,
     visitor: &'o mut V,
+    /// The next significant line, once found (lines are looked at again
+    /// and again while the node they end is found).
+    peeked: Option<Line<'a>>,
+    /// The text was checked to be printable ASCII already.
+    checked: bool,
 }
 
 /// Keys of one mapping, to refuse duplicates as the full parser does.
@@ -243,11 +281,13 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             base,
             path: Vec::new(),
             visitor,
+            peeked: None,
+            checked: false,
         }
     }
 
     fn document(&mut self) -> Option<bool> {
-        if !plain_ascii(&self.text[self.pos..self.end]) {
+        if !self.checked && !plain_ascii(&self.text[self.pos..self.end]) {
             return None;
         }
         let Some(first) = self.peek()? else {
@@ -263,7 +303,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
     }
 
     fn element(&mut self) -> Option<()> {
-        if !plain_ascii(&self.text[self.pos..self.end]) {
+        if !self.checked && !plain_ascii(&self.text[self.pos..self.end]) {
             return None;
         }
         let first = self.peek()??;
@@ -295,6 +335,11 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
     /// inside means the text ended; an outer `None` that a line only has
     /// spaces (the subset leaves such lines to the full parser).
     fn peek(&mut self) -> Option<Option<Line<'a>>> {
+        if let Some(line) = self.peeked {
+            if line.start == self.pos {
+                return Some(Some(line));
+            }
+        }
         loop {
             let Some(line) = self.raw_line() else {
                 return Some(None);
@@ -310,6 +355,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
                 self.pos = line.end;
                 continue;
             }
+            self.peeked = Some(line);
             return Some(Some(line));
         }
     }
@@ -669,22 +715,20 @@ fn split_key(s: &str) -> Option<(KeyText<'_>, &str)> {
     }
     let colon = key_colon(s)?;
     let key = s[..colon].trim_end_matches(' ');
-    if key.len() > MAX_KEY || key.contains(" #") || key.contains(['[', ']', '{', '}']) {
-        return None;
-    }
-    Some((KeyText::Plain(key), &s[colon + 1..]))
+    (key.len() <= MAX_KEY).then_some((KeyText::Plain(key), &s[colon + 1..]))
 }
 
 /// Where the `:` of `key: value` is: the first `:` followed by a space or
-/// the end of the line, before any comment.
+/// the end of the line. `None` when a comment or a flow indicator comes
+/// first (such keys are left to the full parser).
 fn key_colon(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     for (i, &c) in b.iter().enumerate() {
-        if c == b'#' && i > 0 && b[i - 1] == b' ' {
-            return None;
-        }
-        if c == b':' && (i + 1 == b.len() || b[i + 1] == b' ') {
-            return Some(i);
+        match c {
+            b':' if i + 1 == b.len() || b[i + 1] == b' ' => return Some(i),
+            b'#' if i > 0 && b[i - 1] == b' ' => return None,
+            b'[' | b']' | b'{' | b'}' => return None,
+            _ => {}
         }
     }
     None
@@ -758,9 +802,21 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
     if bad_start(first) && !(first == b'-' && rest.len() > 1 && rest.as_bytes()[1] != b' ') {
         return None;
     }
-    let end = rest.find(" #").unwrap_or(rest.len());
+    let b = rest.as_bytes();
+    let mut end = b.len();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'#' if i > 0 && b[i - 1] == b' ' => {
+                end = i;
+                break;
+            }
+            b':' if i + 1 == b.len() || b[i + 1] == b' ' => return None,
+            b'[' | b']' | b'{' | b'}' => return None,
+            _ => {}
+        }
+    }
     let text = rest[..end].trim_end_matches(' ');
-    if text.contains(": ") || text.ends_with(':') || text.contains(['[', ']', '{', '}']) {
+    if text.ends_with(':') {
         return None;
     }
     Some(Scalar {

@@ -60,11 +60,16 @@ pub fn scalar_string(v: &Value) -> Option<String> {
 /// A one-line string as the writer writes it as a mapping value or a
 /// sequence entry (plain or double-quoted); `None` for text the writer
 /// would put in a block.
-pub fn one_line_string(s: &str) -> Option<String> {
+pub fn one_line_string(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if plain_is_safe(s) {
+        return Some(std::borrow::Cow::Borrowed(s));
+    }
     if s.contains('\n') {
         return None;
     }
-    emit::scalar_text(&Value::String(s.to_string()), 0, false).ok()
+    emit::scalar_text(&Value::String(s.to_string()), 0, false)
+        .ok()
+        .map(std::borrow::Cow::Owned)
 }
 
 fn is_raw_plain(t: &TaggedValue) -> bool {
