@@ -174,6 +174,9 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
             .then(|| documents::fast_resources(&text, &reading))
             .flatten();
         match fast {
+            // The first input's items are moved, not copied: a large
+            // input would otherwise be held twice for a moment.
+            Some(found) if items.is_empty() => items = found,
             Some(found) => items.extend(found),
             None => {
                 // RegistryCredentials documents are configuration, not

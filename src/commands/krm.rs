@@ -105,10 +105,18 @@ fn process(
         Vec::new()
     };
     let errors = check::error_lines(&checked);
+    let failed = !errors.is_empty();
+    let stderr = warnings(&out.findings).into_iter().chain(errors).collect();
+    let results = std::mem::take(&mut out.findings)
+        .into_iter()
+        .chain(checked)
+        .collect();
+    let (items, tail) = out.into_parts();
     Ok(Processed {
-        failed: !errors.is_empty(),
-        stderr: warnings(&out.findings).into_iter().chain(errors).collect(),
-        results: out.findings.into_iter().chain(checked).collect(),
-        items: out.items,
+        failed,
+        stderr,
+        results,
+        items,
+        tail: Some(tail),
     })
 }

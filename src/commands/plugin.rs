@@ -81,8 +81,13 @@ pub fn run(
                 detail: false,
             },
         )?;
-        let findings: Vec<_> = out.findings.into_iter().chain(unplaced).collect();
-        Ok::<_, anyhow::Error>((documents::streamed(out.items)?, findings))
+        let mut out = out;
+        let findings: Vec<_> = std::mem::take(&mut out.findings)
+            .into_iter()
+            .chain(unplaced)
+            .collect();
+        let (items, tail) = out.into_parts();
+        Ok::<_, anyhow::Error>((documents::streamed(items, tail)?, findings))
     })();
     match result {
         Ok((stream, findings)) => Outcome {

@@ -31,6 +31,7 @@ use crate::k8s::workloads;
 use crate::spec::{self, Spec};
 use anyhow::Result;
 use report::{NamespaceReport, Skipped, SpecReport, Summary};
+use secrets::NewSecrets;
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, HashSet};
 use targeting::{Inventory, NamespaceInfo, Selection};
@@ -77,7 +78,11 @@ pub fn needs_tree_for(
 /// What a render produced.
 #[derive(Debug)]
 pub struct Output {
+    /// The input items; in a full render, the generated objects too.
     pub items: Vec<Item>,
+    /// In a compact render, the generated objects, which follow `items`
+    /// and are made as they are written (see [`Output::into_parts`]).
+    tail: Option<Tail>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
     /// Per spec: what it rendered where (for `regcred explain`).
@@ -85,6 +90,35 @@ pub struct Output {
 }
 
 type Key = (String, String);
+
+/// What a compact render generated: its Secrets, made as they are taken,
+/// then its ServiceAccounts.
+#[derive(Debug)]
+struct Tail {
+    secrets: NewSecrets,
+    accounts: Vec<Item>,
+}
+
+/// Items made one at a time, as they are written.
+pub type Lazy = Box<dyn Iterator<Item = Item>>;
+
+impl Output {
+    /// The items and, after them, the generated objects of a compact
+    /// render, made as they are taken.
+    pub fn into_parts(self) -> (Vec<Item>, Lazy) {
+        match self.tail {
+            Some(Tail { secrets, accounts }) => (self.items, Box::new(secrets.chain(accounts))),
+            None => (self.items, Box::new(std::iter::empty())),
+        }
+    }
+
+    /// Every output item, in order.
+    pub fn into_items(self) -> Vec<Item> {
+        let (mut items, tail) = self.into_parts();
+        items.extend(tail);
+        items
+    }
+}
 
 /// How a render keeps what it reads and generates.
 #[derive(Debug, Clone, Copy)]
@@ -162,8 +196,7 @@ pub fn render(mut items: Vec<Item>, jobs: &[Job], opts: Options) -> Result<Outpu
         })
         .collect();
     let secret_count = selections.iter().map(|s| s.targets.len()).sum();
-    let new_secrets = secrets::place_secrets(&mut items, &secrets, jobs, &selections, default_ns)?;
-    drop(secrets);
+    let replaced = secrets::place_secrets(&mut items, &secrets, jobs, &selections, default_ns)?;
     let mut existing = service_accounts::Existing::new(jobs);
     let patched = service_accounts::patch_service_accounts(
         &mut items,
@@ -205,10 +238,20 @@ pub fn render(mut items: Vec<Item>, jobs: &[Job], opts: Options) -> Result<Outpu
         created_service_accounts: new_sas.len(),
     };
     // Input order first, then the new objects.
-    items.extend(new_secrets);
-    items.extend(new_sas.into_iter().map(|n| n.item));
+    let targets = selections.into_iter().map(|s| s.targets).collect();
+    let tail = Tail {
+        secrets: NewSecrets::new(secrets, jobs, targets, replaced),
+        accounts: new_sas.into_iter().map(|n| n.item).collect(),
+    };
+    let tail = if opts.compact {
+        Some(tail)
+    } else {
+        items.extend(tail.secrets.chain(tail.accounts));
+        None
+    };
     Ok(Output {
         items,
+        tail,
         findings,
         summary,
         reports,
@@ -363,9 +406,9 @@ pub fn keep(s: &Scanned, jobs: &[Job], light: bool, drop_specs: bool) -> Keep {
 
 /// Whether a render can keep `v1` Namespaces and ServiceAccounts as text:
 /// nothing reads their trees afterwards (no check), and the specs' Secret
-/// names fit the 64 bits a ServiceAccount keeps.
+/// names fit the 32 bits a ServiceAccount keeps.
 pub fn light(jobs: &[Job]) -> bool {
-    jobs.len() <= 64 && !jobs.iter().any(|j| j.spec.check.enabled)
+    jobs.len() <= 32 && !jobs.iter().any(|j| j.spec.check.enabled)
 }
 
 /// Every namespace the input mentions, in one walk in input order (a later

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// One spec's Secret, rendered once and copied into each target namespace.
+#[derive(Debug)]
 pub(super) struct SpecSecret {
     /// Registry servers in the Secret, in `auths` order.
     pub servers: Vec<String>,
@@ -238,15 +239,15 @@ fn payload(
 }
 
 /// Replaces Secrets regcred rendered earlier in place; refuses to overwrite
-/// anyone else's. Returns the Secrets that are new, sorted by namespace
-/// and name.
+/// anyone else's. Returns the (namespace, name) of those replaced: the
+/// others are new.
 pub(super) fn place_secrets(
     items: &mut [Item],
     secrets: &[SpecSecret],
     jobs: &[Job],
     selections: &[Selection],
     default_ns: Option<&str>,
-) -> Result<Vec<Item>> {
+) -> Result<HashSet<Key>> {
     // The spec whose Secret `name` lands in `ns` (one at most: conflicts
     // failed the render).
     let owner = |ns: &str, name: &str| {
@@ -298,21 +299,59 @@ pub(super) fn place_secrets(
         *item = fresh;
         replaced.insert(key);
     }
-    let mut new: Vec<(&str, &str, usize)> = Vec::new();
-    for (j, (job, sel)) in jobs.iter().zip(selections).enumerate() {
-        let name = job.spec.secret_name.as_str();
-        new.extend(
-            sel.targets
-                .iter()
-                .map(|ns| (ns.as_str(), name, j))
-                .filter(|(ns, name, _)| {
-                    replaced.is_empty() || !replaced.contains(&(ns.to_string(), name.to_string()))
-                }),
-        );
+    Ok(replaced)
+}
+
+/// The Secrets a render adds, sorted by namespace and name, made one at a
+/// time as they are taken: a compact render holds no item per Secret, only
+/// each spec's target list, which it has anyway.
+#[derive(Debug)]
+pub struct NewSecrets {
+    secrets: Vec<SpecSecret>,
+    names: Vec<String>,
+    targets: Vec<Vec<String>>,
+    replaced: HashSet<Key>,
+    /// The next target of each spec.
+    next: Vec<usize>,
+}
+
+impl NewSecrets {
+    pub(super) fn new(
+        secrets: Vec<SpecSecret>,
+        jobs: &[Job],
+        targets: Vec<Vec<String>>,
+        replaced: HashSet<Key>,
+    ) -> Self {
+        NewSecrets {
+            next: vec![0; secrets.len()],
+            names: jobs.iter().map(|j| j.spec.secret_name.clone()).collect(),
+            secrets,
+            targets,
+            replaced,
+        }
     }
-    new.sort_unstable();
-    Ok(new
-        .into_iter()
-        .map(|(ns, _, j)| secrets[j].item(ns))
-        .collect())
+}
+
+impl Iterator for NewSecrets {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            // The smallest (namespace, name) among the specs' next targets.
+            let j = (0..self.secrets.len())
+                .filter(|&j| self.next[j] < self.targets[j].len())
+                .min_by(|&a, &b| {
+                    let key = |j: usize| (&self.targets[j][self.next[j]], &self.names[j]);
+                    key(a).cmp(&key(b))
+                })?;
+            let ns = &self.targets[j][self.next[j]];
+            self.next[j] += 1;
+            if !self.replaced.is_empty()
+                && self.replaced.contains(&(ns.clone(), self.names[j].clone()))
+            {
+                continue;
+            }
+            return Some(self.secrets[j].item(ns));
+        }
+    }
 }

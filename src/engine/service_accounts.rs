@@ -86,10 +86,11 @@ pub(super) fn patch_service_accounts(
     existing: &mut Existing,
     default_ns: Option<&str>,
 ) -> Result<usize> {
-    let names: Arc<[Box<str>]> = jobs
-        .iter()
-        .map(|j| Box::from(j.spec.secret_name.as_str()))
-        .collect();
+    let names: Arc<Vec<Box<str>>> = Arc::new(
+        jobs.iter()
+            .map(|j| Box::from(j.spec.secret_name.as_str()))
+            .collect(),
+    );
     let mut patched = 0;
     for item in items.iter_mut() {
         let selected = match item {
@@ -158,7 +159,7 @@ fn patch_text(
     inventory: &mut Inventory,
     existing: &mut Existing,
     default_ns: Option<&str>,
-    names: &Arc<[Box<str>]>,
+    names: &Arc<Vec<Box<str>>>,
 ) -> Result<bool> {
     let Role::ServiceAccount(account) = &p.role else {
         return Ok(false);

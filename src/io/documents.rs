@@ -58,9 +58,20 @@ pub fn write_stream(items: &[Item], w: &mut dyn Write) -> std::io::Result<()> {
 /// Items as a YAML stream written as it is produced. Trees are written
 /// to text first, so that writing can fail only in the writer (nothing
 /// reaches stdout for an item the writer refuses).
-pub fn streamed(items: Vec<Item>) -> Result<super::Stream> {
+pub fn streamed(items: Vec<Item>, tail: Box<dyn Iterator<Item = Item>>) -> Result<super::Stream> {
     let items = frozen(items)?;
-    Ok(super::Stream(Box::new(move |w| write_stream(&items, w))))
+    Ok(super::Stream(Box::new(move |w| {
+        write_stream(&items, w)?;
+        let mut first = items.is_empty();
+        for item in tail {
+            if !first {
+                w.write_all(b"---\n")?;
+            }
+            first = false;
+            item.write_body(w)?;
+        }
+        Ok(())
+    })))
 }
 
 /// `items` with every tree written to text.
@@ -100,9 +111,11 @@ pub struct Reading<'a> {
 /// resource is not one [`resources`] accepts. The caller then reads it
 /// with [`resources`], which gives the same items, or the error.
 pub fn fast_resources(text: &Arc<String>, reading: &Reading) -> Option<Vec<Item>> {
-    let mut items = Vec::new();
+    let ranges = lite::split_stream(text)?;
+    let mut items = Vec::with_capacity(ranges.len());
     lite::documents(
         text,
+        ranges,
         || Scanned::new(reading.labels),
         |range, written, scanned| {
             items.extend(reading.item(text, range, written, scanned, false)?);
@@ -153,13 +166,13 @@ impl Reading<'_> {
                 skip: s.skip,
             }
         } else if is_core(kind, api, CoreKind::ServiceAccount) {
-            Role::ServiceAccount(Box::new(Account {
+            Role::ServiceAccount(Account {
                 skip: s.skip,
                 list: s.pull_list,
                 has: self.named(&s.pulls),
                 added: 0,
                 names: None,
-            }))
+            })
         } else {
             Role::Plain
         };
@@ -173,7 +186,7 @@ impl Reading<'_> {
     }
 
     /// Bit `j` set when `pulls` names spec `j`'s Secret.
-    fn named(&self, pulls: &[String]) -> u64 {
+    fn named(&self, pulls: &[String]) -> u32 {
         let mut bits = 0;
         for (j, secret) in self.secrets.iter().enumerate() {
             if pulls.iter().any(|p| p == &**secret) {

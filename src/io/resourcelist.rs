@@ -56,6 +56,8 @@ enum Items<'a> {
 pub struct Processed {
     /// The output items.
     pub items: Vec<Item>,
+    /// Output items after `items`, made as they are written.
+    pub tail: Option<Box<dyn Iterator<Item = Item>>>,
     /// The `results` entries.
     pub results: Vec<Finding>,
     /// A validator failed: echo the input items instead of `items`, exit 1.
@@ -80,7 +82,7 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
         }
     };
     match process(&rl) {
-        Ok(p) if !p.failed => match stream_items(&rl.api_version, p.items, &p.results) {
+        Ok(p) if !p.failed => match stream_items(&rl.api_version, p.items, p.tail, &p.results) {
             Ok((head, stream)) => Outcome {
                 stdout: head.into(),
                 stream: Some(stream),
@@ -377,6 +379,7 @@ fn write_items(api_version: &str, items: &[Item], results: &[Finding]) -> Result
 fn stream_items(
     api_version: &str,
     items: Vec<Item>,
+    more: Option<Box<dyn Iterator<Item = Item>>>,
     results: &[Finding],
 ) -> Result<(String, super::Stream)> {
     let head = header(api_version)?;
@@ -384,11 +387,15 @@ fn stream_items(
     push_results(&mut tail, results)?;
     let items = super::documents::frozen(items)?;
     let write = move |w: &mut dyn std::io::Write| {
-        if items.is_empty() {
+        let mut more = more.into_iter().flatten().peekable();
+        if items.is_empty() && more.peek().is_none() {
             w.write_all(b"items: []\n")?;
         } else {
             w.write_all(b"items:\n")?;
             for item in &items {
+                item.write_entry(w)?;
+            }
+            for item in more {
                 item.write_entry(w)?;
             }
         }

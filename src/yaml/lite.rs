@@ -186,17 +186,18 @@ pub fn document(
     result
 }
 
-/// The documents of a stream: each range from [`split_stream`] read by
-/// [`document`] (the text was checked once, not once per document).
-/// `each` gets the range, the written text and the visitor; `None` as
-/// soon as a document is outside the subset.
+/// The documents of a stream: each range that [`split_stream`] gave for
+/// `text` read by [`document`] (the text was checked once, not once per
+/// document). `each` gets the range, the written text and the visitor;
+/// `None` as soon as a document is outside the subset.
 pub fn documents<V: Visitor>(
     text: &str,
+    ranges: Vec<Range<usize>>,
     mut visitor: impl FnMut() -> V,
     mut each: impl FnMut(Range<usize>, &str, V) -> Option<()>,
 ) -> Option<()> {
     let mut out = String::new();
-    for range in split_stream(text)? {
+    for range in ranges {
         out.clear();
         let mut v = visitor();
         let mut r = Reader::new(text, range.clone(), &mut out, &mut v);
