@@ -15,7 +15,8 @@ use crate::spec::{Registry, Spec, ValueSource};
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use serde_yaml_ng::Value;
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// One spec's Secret, rendered once and copied into each target namespace.
@@ -250,13 +251,19 @@ pub(super) fn place_secrets(
 ) -> Result<HashSet<Key>> {
     // The spec whose Secret `name` lands in `ns` (one at most: conflicts
     // failed the render).
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        by_name
+            .entry(job.spec.secret_name.as_str())
+            .or_default()
+            .push(j);
+    }
     let owner = |ns: &str, name: &str| {
-        (0..jobs.len()).find(|&j| {
-            jobs[j].spec.secret_name == name
-                && selections[j]
-                    .targets
-                    .binary_search_by(|t| t.as_str().cmp(ns))
-                    .is_ok()
+        by_name.get(name)?.iter().copied().find(|&j| {
+            selections[j]
+                .targets
+                .binary_search_by(|t| t.as_str().cmp(ns))
+                .is_ok()
         })
     };
     let mut replaced: HashSet<Key> = HashSet::new();
@@ -313,6 +320,9 @@ pub struct NewSecrets {
     replaced: HashSet<Key>,
     /// The next target of each spec.
     next: Vec<usize>,
+    /// With several specs: their next targets, smallest first, so that
+    /// taking one costs log(specs), not specs.
+    heap: BinaryHeap<Reverse<(String, String, usize)>>,
 }
 
 impl NewSecrets {
@@ -322,13 +332,35 @@ impl NewSecrets {
         targets: Vec<Vec<String>>,
         replaced: HashSet<Key>,
     ) -> Self {
+        let names: Vec<String> = jobs.iter().map(|j| j.spec.secret_name.clone()).collect();
+        let mut heap = BinaryHeap::new();
+        if secrets.len() > 1 {
+            for (j, t) in targets.iter().enumerate() {
+                if let Some(ns) = t.first() {
+                    heap.push(Reverse((ns.clone(), names[j].clone(), j)));
+                }
+            }
+        }
         NewSecrets {
             next: vec![0; secrets.len()],
-            names: jobs.iter().map(|j| j.spec.secret_name.clone()).collect(),
+            names,
             secrets,
             targets,
             replaced,
+            heap,
         }
+    }
+
+    /// The spec of the next Secret, in (namespace, name) order.
+    fn take(&mut self) -> Option<usize> {
+        if self.secrets.len() == 1 {
+            return (self.next[0] < self.targets[0].len()).then_some(0);
+        }
+        let Reverse((_, name, j)) = self.heap.pop()?;
+        if let Some(ns) = self.targets[j].get(self.next[j] + 1) {
+            self.heap.push(Reverse((ns.clone(), name, j)));
+        }
+        Some(j)
     }
 }
 
@@ -337,13 +369,7 @@ impl Iterator for NewSecrets {
 
     fn next(&mut self) -> Option<Item> {
         loop {
-            // The smallest (namespace, name) among the specs' next targets.
-            let j = (0..self.secrets.len())
-                .filter(|&j| self.next[j] < self.targets[j].len())
-                .min_by(|&a, &b| {
-                    let key = |j: usize| (&self.targets[j][self.next[j]], &self.names[j]);
-                    key(a).cmp(&key(b))
-                })?;
+            let j = self.take()?;
             let ns = &self.targets[j][self.next[j]];
             self.next[j] += 1;
             if !self.replaced.is_empty()

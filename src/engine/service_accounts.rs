@@ -12,6 +12,7 @@ use super::{Job, Key};
 use crate::k8s::meta::{self, CoreKind, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 use crate::k8s::resource::{Item, Passthrough, Role, Stamp, Stamped};
 use crate::k8s::scan::PullList;
+use crate::k8s::workloads;
 use crate::yaml;
 use anyhow::{Result, anyhow, bail};
 use serde_yaml_ng::{Mapping, Value};
@@ -135,10 +136,18 @@ fn patch_tree(
         return Ok(false);
     }
     let mut selected = false;
+    // The names listed, read once: many specs cost linear time, not quadratic.
+    let mut listed: Option<HashSet<String>> = None;
     for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
         if selects(job, sel, &ns, &name) {
-            add_pull_secret(item, &job.spec.secret_name)
-                .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
+            let secret = &job.spec.secret_name;
+            let known = listed
+                .get_or_insert_with(|| workloads::pull_secret_names(item).into_iter().collect());
+            if !known.contains(secret) {
+                add_pull_secret(item, secret)
+                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
+                known.insert(secret.clone());
+            }
             selected = true;
             if let Some(r) = report.namespace(&ns) {
                 r.patched_service_accounts.push(name.clone());
@@ -303,8 +312,10 @@ pub(super) fn missing_service_accounts(
         }
     }
     for ((ns, name), new) in wanted.iter_mut() {
+        // A set, so that many specs cost linear time, not quadratic.
+        let mut listed: HashSet<&str> = HashSet::new();
         for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
-            if selects(job, sel, ns, name) && !new.pull_secrets.contains(&job.spec.secret_name) {
+            if selects(job, sel, ns, name) && listed.insert(&job.spec.secret_name) {
                 new.pull_secrets.push(job.spec.secret_name.clone());
                 if let Some(r) = report.namespace(ns) {
                     r.created_service_accounts.push(name.clone());
