@@ -328,10 +328,13 @@ def main():
                 "create-off": (manifests(rng, n), [spec(create=False, sa=("default", "builder", "team-*/ci"))], {}),
                 "names": (manifests(rng, n), [spec(names=["extra-a", "team-00000", "kube-system"])], {}),
                 "check": (manifests(rng, n), [spec(check=True)], {"krm": False}),
+                # More specs than a ServiceAccount keeps bits for (32).
+                "many-specs": (manifests(rng, n), [spec(secret=f"pull-{i:02d}", sa=("default", "app", "builder"))
+                                                   for i in range(34)], {}),
                 "hand-written": (manifests(rng, n, hand=True), [spec(inject=True)], {}),
             }
             for shape, (docs, specs, opts) in shapes.items():
-                if big and shape in ("names", "check"):
+                if big and shape in ("names", "check", "many-specs"):
                     continue
                 for style in (["leading", "between", "comments", "ends"] if n <= 10 else ["leading"]):
                     name = f"{shape}-{n}-{style}"

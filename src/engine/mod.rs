@@ -405,10 +405,9 @@ pub fn keep(s: &Scanned, jobs: &[Job], light: bool, drop_specs: bool) -> Keep {
 }
 
 /// Whether a render can keep `v1` Namespaces and ServiceAccounts as text:
-/// nothing reads their trees afterwards (no check), and the specs' Secret
-/// names fit the 32 bits a ServiceAccount keeps.
+/// nothing reads their trees afterwards (no check).
 pub fn light(jobs: &[Job]) -> bool {
-    jobs.len() <= 32 && !jobs.iter().any(|j| j.spec.check.enabled)
+    !jobs.iter().any(|j| j.spec.check.enabled)
 }
 
 /// Every namespace the input mentions, in one walk in input order (a later

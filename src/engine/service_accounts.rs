@@ -10,8 +10,8 @@ use super::targeting::{self, Inventory, Selection};
 use super::templates::{self, ServiceAccountContext};
 use super::{Job, Key};
 use crate::k8s::meta::{self, CoreKind, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
-use crate::k8s::resource::{Item, Passthrough, Role, Stamp, Stamped};
-use crate::k8s::scan::PullList;
+use crate::k8s::resource::{Account, Item, Passthrough, Role, Stamp, Stamped};
+use crate::k8s::scan::{self, PullList};
 use crate::k8s::workloads;
 use crate::yaml;
 use anyhow::{Result, anyhow, bail};
@@ -87,11 +87,7 @@ pub(super) fn patch_service_accounts(
     existing: &mut Existing,
     default_ns: Option<&str>,
 ) -> Result<usize> {
-    let names: Arc<Vec<Box<str>>> = Arc::new(
-        jobs.iter()
-            .map(|j| Box::from(j.spec.secret_name.as_str()))
-            .collect(),
-    );
+    let mut lists = Appended::default();
     let mut patched = 0;
     for item in items.iter_mut() {
         let selected = match item {
@@ -99,13 +95,51 @@ pub(super) fn patch_service_accounts(
                 v, jobs, selections, reports, inventory, existing, default_ns,
             )?,
             Item::Text(p) if matches!(p.role, Role::ServiceAccount(_)) => patch_text(
-                p, jobs, selections, reports, inventory, existing, default_ns, &names,
+                p, jobs, selections, reports, inventory, existing, default_ns, &mut lists,
             )?,
             _ => false,
         };
         patched += usize::from(selected);
     }
+    // The lists, now complete, shared by every account that appends one.
+    if !lists.lists.is_empty() {
+        let shared = Arc::new(lists.lists);
+        for item in items.iter_mut() {
+            if let Item::Text(p) = item {
+                if let Role::ServiceAccount(account) = &mut p.role {
+                    if account.added != 0 {
+                        account.appended = Some(Arc::clone(&shared));
+                    }
+                }
+            }
+        }
+    }
     Ok(patched)
+}
+
+/// The distinct lists of Secret names appended to text ServiceAccounts,
+/// each kept once (an account holds its list's number).
+#[derive(Default)]
+struct Appended {
+    lists: Vec<Vec<Box<str>>>,
+    index: HashMap<Vec<usize>, u32>,
+}
+
+impl Appended {
+    /// The number (from 1) of the list of these specs' Secret names.
+    fn intern(&mut self, specs: Vec<usize>, jobs: &[Job]) -> u32 {
+        if let Some(&i) = self.index.get(&specs) {
+            return i;
+        }
+        let names = specs
+            .iter()
+            .map(|&j| Box::from(jobs[j].spec.secret_name.as_str()))
+            .collect();
+        self.lists.push(names);
+        let i = u32::try_from(self.lists.len()).expect("fewer lists than accounts");
+        self.index.insert(specs, i);
+        i
+    }
 }
 
 /// Whether spec `job` selects ServiceAccount `ns/name`.
@@ -168,7 +202,7 @@ fn patch_text(
     inventory: &mut Inventory,
     existing: &mut Existing,
     default_ns: Option<&str>,
-    names: &Arc<Vec<Box<str>>>,
+    lists: &mut Appended,
 ) -> Result<bool> {
     let Role::ServiceAccount(account) = &p.role else {
         return Ok(false);
@@ -183,7 +217,11 @@ fn patch_text(
     if account.skip {
         return Ok(false);
     }
-    let mut added = account.added;
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut chosen_names: HashSet<&str> = HashSet::new();
+    // The names the input lists, read again only for specs past the 32
+    // the account keeps bits for.
+    let mut listed: Option<HashSet<String>> = None;
     let mut selected = false;
     for (j, ((job, sel), report)) in jobs
         .iter()
@@ -199,21 +237,30 @@ fn patch_text(
                 .context(format!("ServiceAccount {ns}/{name}")));
         }
         let secret = &job.spec.secret_name;
-        let present = account.has & (1 << j) != 0
-            || (0..jobs.len())
-                .any(|k| added & (1 << k) != 0 && &jobs[k].spec.secret_name == secret);
-        if !present {
-            added |= 1 << j;
+        let had = if j < 32 {
+            account.has & (1 << j) != 0
+        } else {
+            listed
+                .get_or_insert_with(|| {
+                    let text = p.text.as_str();
+                    scan::pulls_after(text, p.text.is_entry(), &Account::default())
+                        .into_iter()
+                        .collect()
+                })
+                .contains(secret)
+        };
+        if !had && chosen_names.insert(secret.as_str()) {
+            chosen.push(j);
         }
         selected = true;
         if let Some(r) = report.namespace(ns) {
             r.patched_service_accounts.push(name.to_string());
         }
     }
-    if let Role::ServiceAccount(account) = &mut p.role {
-        if added != account.added {
-            account.added = added;
-            account.names = Some(Arc::clone(names));
+    if !chosen.is_empty() {
+        let list = lists.intern(chosen, jobs);
+        if let Role::ServiceAccount(account) = &mut p.role {
+            account.added = list;
         }
     }
     Ok(selected)

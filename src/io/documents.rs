@@ -171,7 +171,7 @@ impl Reading<'_> {
                 list: s.pull_list,
                 has: self.named(&s.pulls),
                 added: 0,
-                names: None,
+                appended: None,
             })
         } else {
             Role::Plain
@@ -188,7 +188,7 @@ impl Reading<'_> {
     /// Bit `j` set when `pulls` names spec `j`'s Secret.
     fn named(&self, pulls: &[String]) -> u32 {
         let mut bits = 0;
-        for (j, secret) in self.secrets.iter().enumerate() {
+        for (j, secret) in self.secrets.iter().take(32).enumerate() {
             if pulls.iter().any(|p| p == &**secret) {
                 bits |= 1 << j;
             }

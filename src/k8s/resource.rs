@@ -140,12 +140,23 @@ pub enum Role {
 pub struct Account {
     pub skip: bool,
     pub list: PullList,
-    /// Bit `j`: the input's `imagePullSecrets` names spec `j`'s Secret.
+    /// Bit `j` (`j` < 32): the input's `imagePullSecrets` names spec
+    /// `j`'s Secret (for later specs, the text is read again).
     pub has: u32,
-    /// Bit `j`: spec `j`'s Secret is appended, in spec order.
+    /// The names appended: `appended[added - 1]`, or none when 0. A render
+    /// has a handful of distinct lists, shared by its many accounts.
     pub added: u32,
-    /// The Secret name of each spec, by index (what the bits mean).
-    pub names: Option<Arc<Vec<Box<str>>>>,
+    pub appended: Option<Arc<Vec<Vec<Box<str>>>>>,
+}
+
+impl Account {
+    /// The Secret names appended to the account, in order.
+    pub fn appended_names(&self) -> &[Box<str>] {
+        match (self.added, &self.appended) {
+            (0, _) | (_, None) => &[],
+            (i, Some(lists)) => &lists[i as usize - 1],
+        }
+    }
 }
 
 /// Text with holes for a namespace and a name, written once per object.
@@ -395,14 +406,11 @@ impl Passthrough {
 fn splice(text: &str, account: &Account, entry: bool) -> String {
     let pad = if entry { "  " } else { "" };
     let mut entries = String::new();
-    let names = account.names.as_deref().map_or(&[][..], Vec::as_slice);
-    for (j, name) in names.iter().enumerate() {
-        if account.added & (1 << j) != 0 {
-            entries.push_str(pad);
-            entries.push_str("- name: ");
-            entries.push_str(&yaml::one_line_string(name).expect("Secret names are one line"));
-            entries.push('\n');
-        }
+    for name in account.appended_names() {
+        entries.push_str(pad);
+        entries.push_str("- name: ");
+        entries.push_str(&yaml::one_line_string(name).expect("Secret names are one line"));
+        entries.push('\n');
     }
     let mut out = String::with_capacity(text.len() + entries.len() + 20);
     match account.list {

@@ -124,12 +124,7 @@ pub fn pulls_after(text: &str, entry: bool, account: &Account) -> Vec<String> {
         lite::document(text, 0..text.len(), &mut out, &mut s).is_some()
     };
     debug_assert!(read, "a text item is what the writer writes");
-    let names = account.names.as_deref().map_or(&[][..], Vec::as_slice);
-    let added = names
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| account.added & (1 << j) != 0)
-        .map(|(_, n)| n.to_string());
+    let added = account.appended_names().iter().map(|n| n.to_string());
     s.pulls.into_iter().chain(added).collect()
 }
 
