@@ -22,14 +22,15 @@ pub(super) struct Workload {
 
 /// One warning per workload and spec whose Secret its pods cannot use.
 pub(super) fn unreached(
-    workloads: &[Workload],
+    workloads: impl IntoIterator<Item = Workload>,
     jobs: &[Job],
     selections: &[Selection],
     reports: &[SpecReport],
     sa_pulls: &BTreeMap<Key, Vec<String>>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    if workloads.is_empty() {
+    let mut workloads = workloads.into_iter().peekable();
+    if workloads.peek().is_none() {
         return findings;
     }
     // Each registry is indexed once, not once per workload.
@@ -37,7 +38,7 @@ pub(super) fn unreached(
         .iter()
         .map(|r| r.registries.iter().map(|k| KeyMatcher::new(k)).collect())
         .collect();
-    for w in workloads.iter().filter(|w| !w.pod.own_pull_secrets) {
+    for w in workloads.filter(|w| !w.pod.own_pull_secrets) {
         let sa = (w.namespace.clone(), w.pod.service_account.clone());
         for ((job, sel), registries) in jobs.iter().zip(selections).zip(&matchers) {
             let spec = &job.spec;

@@ -224,9 +224,8 @@ pub fn render(mut items: Vec<Item>, jobs: &[Job], opts: Options) -> Result<Outpu
         &sa_pulls,
         default_ns,
     )?;
-    let workloads = workloads_after(&items, default_ns);
     findings.extend(coverage::unreached(
-        &workloads,
+        workloads_after(&items, default_ns),
         jobs,
         &selections,
         &reports,
@@ -340,13 +339,17 @@ fn text_namespace<'a>(p: &'a Passthrough, default_ns: Option<&'a str>) -> Option
 }
 
 /// Every workload among the trees, then among the pass-through texts, with
-/// the namespace it lands in. Only workloads are copied from.
-fn workloads_after(items: &[Item], default_ns: Option<&str>) -> Vec<coverage::Workload> {
+/// the namespace it lands in, made one at a time (only workloads are
+/// copied from).
+fn workloads_after<'a>(
+    items: &'a [Item],
+    default_ns: Option<&'a str>,
+) -> impl Iterator<Item = coverage::Workload> + 'a {
     let from_trees = items
         .iter()
         .filter_map(Item::as_value)
         .filter(|t| !is_config(t))
-        .filter_map(|t| {
+        .filter_map(move |t| {
             Some(coverage::Workload {
                 pod: workloads::pod_facts(t)?,
                 namespace: meta::effective_namespace_of(t, default_ns)?.to_string(),
@@ -358,7 +361,7 @@ fn workloads_after(items: &[Item], default_ns: Option<&str>) -> Vec<coverage::Wo
         Item::Text(p) => Some(p),
         _ => None,
     });
-    let from_texts = from_texts.filter_map(|p| {
+    let from_texts = from_texts.filter_map(move |p| {
         let kind = p.field(p.kind)?;
         Some(coverage::Workload {
             pod: p.pod.as_deref()?.clone(),
@@ -368,7 +371,7 @@ fn workloads_after(items: &[Item], default_ns: Option<&str>) -> Vec<coverage::Wo
             name: p.field(p.name).unwrap_or_default().to_string(),
         })
     });
-    from_trees.chain(from_texts).collect()
+    from_trees.chain(from_texts)
 }
 
 /// True for resources that are function configuration, not output.

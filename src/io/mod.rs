@@ -97,7 +97,10 @@ pub fn stdin_is_piped() -> bool {
 
 /// All of stdin, as text.
 pub fn read_stdin() -> Result<String> {
-    let mut s = String::new();
+    // Sized up front when stdin is a file: a large input read into a
+    // doubling buffer is copied several times and held at up to twice its size.
+    let size = std::fs::metadata("/dev/stdin").map_or(0, |m| m.len());
+    let mut s = String::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     std::io::stdin()
         .read_to_string(&mut s)
         .map_err(|e| anyhow::anyhow!("cannot read stdin: {e}"))?;

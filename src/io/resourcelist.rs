@@ -203,13 +203,15 @@ impl ResourceList<'_> {
             return None;
         }
         let mut items = Vec::new();
-        let mut out = String::new();
-        for element in elements(src, range.start + head.len()..range.end)? {
-            out.clear();
-            let mut scanned = Scanned::new(reading.labels);
-            lite::element(src, element.clone(), &mut out, &mut scanned)?;
-            items.extend(reading.item(src, element, &out, scanned, true)?);
-        }
+        lite::elements(
+            src,
+            range.start + head.len()..range.end,
+            || Scanned::new(reading.labels),
+            |element, written, scanned| {
+                items.extend(reading.item(src, element, written, scanned, true)?);
+                Some(())
+            },
+        )?;
         self.items_valid.set(Some(items.len()));
         Some(items)
     }
@@ -265,26 +267,6 @@ impl ResourceList<'_> {
             }
         }
     }
-}
-
-/// The elements of a block sequence at column 0 in `text[range]`: from
-/// each `- ` line to the next. `None` when a line at column 0 is
-/// anything else (but a comment or a blank line), or text comes first.
-fn elements(text: &str, range: std::ops::Range<usize>) -> Option<Vec<std::ops::Range<usize>>> {
-    let mut starts = Vec::new();
-    let mut offset = range.start;
-    for line in text[range.clone()].split_inclusive('\n') {
-        let at = offset;
-        offset += line.len();
-        match line.as_bytes().first() {
-            Some(b'-') if line.starts_with("- ") => starts.push(at),
-            Some(b' ') if !starts.is_empty() => {}
-            Some(b'#' | b'\n') => {}
-            _ => return None,
-        }
-    }
-    let ends = starts.iter().skip(1).copied().chain([range.end]);
-    Some(starts.iter().zip(ends).map(|(s, e)| *s..e).collect())
 }
 
 /// Where relative credential paths start in KRM mode: the package

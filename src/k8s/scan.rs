@@ -246,6 +246,18 @@ impl Scanned {
     }
 
     fn pod(&mut self, path: &[Seg], node: &Node) {
+        // Most nodes of a workload are none of these: decided by the last
+        // step, before any path is compared.
+        let wanted = match path.last() {
+            Some(Seg::Key(k)) => matches!(
+                k.as_ref(),
+                "spec" | "serviceAccountName" | "serviceAccount" | "name" | "image"
+            ),
+            _ => false,
+        };
+        if !wanted {
+            return;
+        }
         for (i, keys) in POD_PATHS.iter().enumerate() {
             let Some(rest) = below(path, keys) else {
                 continue;

@@ -131,7 +131,13 @@ fn is_block_collection(v: &Value) -> bool {
 }
 
 pub(super) fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 /// Text of a scalar (or empty collection). `indent` is the column block

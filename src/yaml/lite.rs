@@ -209,6 +209,41 @@ pub fn documents<V: Visitor>(
     Some(())
 }
 
+/// The elements of a block sequence at column 0 in `text[range]`, each read
+/// as [`element`] reads one: `each` gets its range (from its `- ` to the
+/// next element, comments included), the written text and the visitor.
+/// `None` as soon as an element is outside the subset, or anything but an
+/// element sits at column 0.
+pub fn elements<V: Visitor>(
+    text: &str,
+    range: Range<usize>,
+    mut visitor: impl FnMut() -> V,
+    mut each: impl FnMut(Range<usize>, &str, V) -> Option<()>,
+) -> Option<()> {
+    if !plain_ascii(&text[range.clone()]) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut pos = range.start;
+    loop {
+        out.clear();
+        let mut v = visitor();
+        let mut r = Reader::new(text, pos..range.end, &mut out, &mut v);
+        r.checked = true;
+        let Some(first) = r.peek()? else {
+            return Some(());
+        };
+        r.element_body()?;
+        let end = match r.peek()? {
+            None => range.end,
+            Some(next) if next.indent == 0 && is_entry(next.body) => next.start,
+            Some(_) => return None,
+        };
+        each(first.start..end, &out, v)?;
+        pos = end;
+    }
+}
+
 /// Reads one element of a block sequence at column 0 whose text is
 /// `text[range]` (from its `- ` to the next element) and appends what the
 /// writer would write for it as such an element (`- ` and the body two
@@ -243,6 +278,9 @@ struct Reader<'a, 'o, V> {
     peeked: Option<Line<'a>>,
     /// The text was checked to be printable ASCII already.
     checked: bool,
+    /// Key lists of finished mappings, kept for the next ones (a document
+    /// has dozens of small mappings).
+    spare: Vec<Keys<'a>>,
 }
 
 /// Keys of one mapping, to refuse duplicates as the full parser does.
@@ -284,6 +322,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             visitor,
             peeked: None,
             checked: false,
+            spare: Vec::new(),
         }
     }
 
@@ -307,6 +346,12 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
         if !self.checked && !plain_ascii(&self.text[self.pos..self.end]) {
             return None;
         }
+        self.element_body()?;
+        self.finished()
+    }
+
+    /// An element's `- ` line and the lines of its mapping.
+    fn element_body(&mut self) -> Option<()> {
         let first = self.peek()??;
         if first.indent != 0 {
             return None;
@@ -320,8 +365,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
         self.advance(first);
         self.out.push_str("- ");
         self.visitor.node(&self.path, Node::Mapping);
-        self.mapping(2 + spaces, Some(rest), 2, true)?;
-        self.finished()
+        self.mapping(2 + spaces, Some(rest), 2, true)
     }
 
     /// Only blank and comment lines may follow the node.
@@ -367,7 +411,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             return None;
         }
         let rest = &self.text[self.pos..self.end];
-        let (l, broken) = match rest.find('\n') {
+        let (l, broken) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(i) => (&rest[..i], true),
             None => (rest, false),
         };
@@ -403,7 +447,8 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
         indent: usize,
         inline: bool,
     ) -> Option<()> {
-        let mut keys = Keys::default();
+        let mut keys = self.spare.pop().unwrap_or_default();
+        keys.seen.clear();
         let mut n = 0;
         loop {
             let content = match first.take() {
@@ -436,6 +481,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             }
             n += 1;
         }
+        self.spare.push(keys);
         Some(())
     }
 
@@ -696,7 +742,27 @@ fn trailing(after: &str) -> Option<()> {
 
 /// Characters that may not start a plain scalar in this subset.
 fn bad_start(c: u8) -> bool {
-    b"-?:,[]{}#&*!|>'\"%@`".contains(&c)
+    matches!(
+        c,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
 }
 
 /// Splits `key: rest` (or `key:` at the end of the line).

@@ -127,12 +127,23 @@ impl<'a> TopLevel<'a> {
     /// anything else (JSON, flow style, several documents).
     pub fn split(text: &'a str) -> Option<Self> {
         let mut starts: Vec<(String, usize, usize)> = Vec::new();
-        let mut offset = 0;
         let mut seen_start = false;
-        for (n, line) in text.split_inclusive('\n').enumerate() {
-            let at = offset;
-            offset += line.len();
-            let l = line.trim_end_matches(['\n', '\r']);
+        // Line starts found with memchr: a ResourceList has many short lines.
+        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
+        let mut line_starts = std::iter::once(0)
+            .chain(breaks.map(|i| i + 1))
+            .filter(|&i| i < text.len())
+            .peekable();
+        let mut n = 0;
+        while let Some(at) = line_starts.next() {
+            let line_number = n;
+            n += 1;
+            // Indented lines, blank lines and comments are no entries.
+            if matches!(text.as_bytes()[at], b' ' | b'\n' | b'#') {
+                continue;
+            }
+            let end = line_starts.peek().copied().unwrap_or(text.len());
+            let l = text[at..end].trim_end_matches(['\n', '\r']);
             if l.is_empty() || l.starts_with(['#', ' ']) || l == "-" || l.starts_with("- ") {
                 continue;
             }
@@ -146,7 +157,7 @@ impl<'a> TopLevel<'a> {
             if !key_ok || !(rest.is_empty() || rest.starts_with(' ')) {
                 return None;
             }
-            starts.push((key.to_string(), at, n));
+            starts.push((key.to_string(), at, line_number));
         }
         let mut entries = Vec::new();
         for (i, (key, start, line)) in starts.iter().enumerate() {
@@ -172,10 +183,11 @@ impl<'a> TopLevel<'a> {
         for (k, range, _) in &self.entries {
             if k == key {
                 out.push_str(&self.text[last..range.start]);
-                out.extend(std::iter::repeat_n(
-                    '\n',
-                    self.text[range.clone()].matches('\n').count(),
-                ));
+                let breaks = self.text[range.clone()]
+                    .bytes()
+                    .filter(|&b| b == b'\n')
+                    .count();
+                out.extend(std::iter::repeat_n('\n', breaks));
                 last = range.end;
             }
         }

@@ -104,7 +104,9 @@ pub fn plain_is_safe(s: &str) -> bool {
         }
         prev = c;
     }
+    // The YAML 1.1 and 1.2 keywords all start with one of these letters.
     !(b.len() <= 5
+        && matches!(first.to_ascii_lowercase(), b'y' | b'n' | b'o' | b't' | b'f')
         && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
             .iter()
             .any(|k| s.eq_ignore_ascii_case(k)))
