@@ -12,6 +12,16 @@ committed.
     gen.py kustomize DIR --namespaces N   case (b): DIR/plain and DIR/regcred kustomizations
                                           (Namespace + ServiceAccount + ConfigMap per namespace)
     gen.py small DIR --names N            case (c): a spec with 3 registries and N names, no input
+    gen.py registries DIR --registries N  scaling: a spec with N registries (passwords from the
+                                          environment variable BENCH_PASSWORD) and 20 names
+    gen.py accounts DIR --namespaces N --per-namespace K
+                                          scaling: N namespaces with K ServiceAccounts each, all selected
+    gen.py specs DIR --specs N --namespaces M
+                                          scaling: N specs (one file, distinct Secret names) over M namespaces
+
+`sa --selector` gives the spec a label selector (half the namespaces match);
+`deployments` also writes DIR/stream.yaml (the same Deployments as a stream)
+and DIR/spec.yaml, and `--inject` turns on `spec.inject.workloads` there.
 
 Every spec uses three registries whose credentials come from files (the
 realistic setup: no literal password, so no warning), relative to DIR.
@@ -41,7 +51,8 @@ def write_creds(root):
     write(os.path.join(root, "creds", "quay.env"), "QUAY_USER=quay+robot\nQUAY_EMAIL=ops@example.com\n")
 
 
-def spec_text(indent="", names=None, function_annotation=False, include=None, sa_include=None):
+def spec_text(indent="", names=None, function_annotation=False, include=None, sa_include=None,
+              selector=None, inject=False):
     """A RegistryCredentials spec with 3 registries, as YAML lines indented by `indent`."""
     lines = [
         f"apiVersion: {API}",
@@ -75,6 +86,8 @@ def spec_text(indent="", names=None, function_annotation=False, include=None, sa
     ]
     if include is not None:
         lines.append("    include: [" + ", ".join(json.dumps(p) for p in include) + "]")
+    if selector:
+        lines += ["    selector:", "      matchLabels: {" + selector + "}"]
     lines.append("    exclude: [\"sandbox-*\"]")
     if names:
         lines.append("    names:")
@@ -86,6 +99,8 @@ def spec_text(indent="", names=None, function_annotation=False, include=None, sa
         "    annotations:",
         "      argocd.argoproj.io/sync-wave: \"-1\"",
     ]
+    if inject:
+        lines += ["  inject:", "    workloads: true"]
     return "".join(indent + l + "\n" for l in lines)
 
 
@@ -106,7 +121,7 @@ def sa_objects(n):
             f"  name: {ns}",
             "  labels:",
             f"    kubernetes.io/metadata.name: {ns}",
-            f"    team: t{i % 50}",
+            f"    team: t{i % 2}",
         ]
         yield [
             "apiVersion: v1",
@@ -164,9 +179,10 @@ def resource_list(items_text, indent_spec):
     )
 
 
-def gen_sa(d, n):
+def gen_sa(d, n, selector=False):
     write_creds(d)
-    write(os.path.join(d, "spec.yaml"), spec_text(sa_include=["default", "app"]))
+    sel = "team: t1" if selector else None
+    write(os.path.join(d, "spec.yaml"), spec_text(sa_include=["default", "app"], selector=sel))
     objs = list(sa_objects(n))
     write(os.path.join(d, "input.yaml"), as_stream(objs))
     write(os.path.join(d, "rl.yaml"), resource_list(as_items(objs), spec_text(indent="  ", function_annotation=True, sa_include=["default", "app"])))
@@ -213,12 +229,55 @@ def deployment(i, ns):
     ]
 
 
-def gen_deployments(d, n, namespaces):
+def gen_deployments(d, n, namespaces, inject=False):
     write_creds(d)
     objs = [deployment(i, ns_name(i % namespaces)) for i in range(n)]
-    text = resource_list(as_items(objs, full_annotations=False), spec_text(indent="  ", function_annotation=True))
+    text = resource_list(as_items(objs, full_annotations=False),
+                         spec_text(indent="  ", function_annotation=True, inject=inject))
     write(os.path.join(d, "rl.yaml"), text)
-    print(json.dumps({"deployments": n, "namespaces": namespaces, "bytes": len(text.encode())}))
+    stream = as_stream(objs)
+    write(os.path.join(d, "stream.yaml"), stream)
+    write(os.path.join(d, "spec.yaml"), spec_text(inject=inject))
+    print(json.dumps({"deployments": n, "namespaces": namespaces, "bytes": len(text.encode()),
+                      "stream_bytes": len(stream.encode())}))
+
+
+# --- scaling cases -----------------------------------------------------------
+
+def gen_registries(d, n):
+    """A spec with n registries and 20 names (passwords from BENCH_PASSWORD)."""
+    lines = [f"apiVersion: {API}", "kind: RegistryCredentials", "metadata:", "  name: regcred", "spec:",
+             "  registries:"]
+    for i in range(n):
+        lines += [f"  - server: r{i:06d}.example.com", "    username: robot", "    password: {env: BENCH_PASSWORD}"]
+    lines += ["  namespaces:", "    names: [" + ", ".join(f"app-{i:02d}" for i in range(20)) + "]"]
+    write(os.path.join(d, "spec.yaml"), "".join(l + "\n" for l in lines))
+    print(json.dumps({"registries": n}))
+
+
+def gen_accounts(d, n, per):
+    """n namespaces with `per` ServiceAccounts each; the spec selects them all."""
+    write_creds(d)
+    write(os.path.join(d, "spec.yaml"), spec_text(sa_include=["*"]))
+    objs = []
+    for i in range(n):
+        ns = ns_name(i)
+        objs.append(["apiVersion: v1", "kind: Namespace", "metadata:", f"  name: {ns}"])
+        for k in range(per):
+            objs.append(["apiVersion: v1", "kind: ServiceAccount", "metadata:", f"  name: sa-{k:06d}",
+                         f"  namespace: {ns}"])
+    write(os.path.join(d, "input.yaml"), as_stream(objs))
+    print(json.dumps({"namespaces": n, "service_accounts": n * per}))
+
+
+def gen_specs(d, n, namespaces):
+    """n specs in one file, each with its own Secret name, over `namespaces` namespaces."""
+    write_creds(d)
+    docs = [spec_text().replace("secretName: regcred-pull", f"secretName: pull-{i:04d}")
+            .replace("  name: regcred\n", f"  name: spec-{i:04d}\n", 1) for i in range(n)]
+    write(os.path.join(d, "spec.yaml"), "---\n".join(docs))
+    write(os.path.join(d, "input.yaml"), as_stream(sa_objects(namespaces)))
+    print(json.dumps({"specs": n, "namespaces": namespaces}))
 
 
 # --- case (b): kustomize with and without the legacy plugin ----------------
@@ -279,11 +338,30 @@ def main(argv):
     c = sub.add_parser("small")
     c.add_argument("dir")
     c.add_argument("--names", type=int, default=20)
+    r = sub.add_parser("registries")
+    r.add_argument("dir")
+    r.add_argument("--registries", type=int, default=1000)
+    acc = sub.add_parser("accounts")
+    acc.add_argument("dir")
+    acc.add_argument("--namespaces", type=int, default=10)
+    acc.add_argument("--per-namespace", type=int, default=1000)
+    sp = sub.add_parser("specs")
+    sp.add_argument("dir")
+    sp.add_argument("--specs", type=int, default=10)
+    sp.add_argument("--namespaces", type=int, default=100)
+    a.add_argument("--selector", action="store_true")
+    b.add_argument("--inject", action="store_true")
     args = p.parse_args(argv)
     if args.case == "sa":
-        gen_sa(args.dir, args.namespaces)
+        gen_sa(args.dir, args.namespaces, args.selector)
     elif args.case == "deployments":
-        gen_deployments(args.dir, args.deployments, args.namespaces)
+        gen_deployments(args.dir, args.deployments, args.namespaces, args.inject)
+    elif args.case == "registries":
+        gen_registries(args.dir, args.registries)
+    elif args.case == "accounts":
+        gen_accounts(args.dir, args.namespaces, args.per_namespace)
+    elif args.case == "specs":
+        gen_specs(args.dir, args.specs, args.namespaces)
     elif args.case == "kustomize":
         gen_kustomize(args.dir, args.namespaces)
     else:

@@ -77,6 +77,7 @@ fn has_complex_key(v: &Value) -> bool {
 /// plain scalars).
 pub fn yaml_roundtrip(data: &[u8]) {
     let Some(text) = text(data) else { return };
+    lite_agrees(text);
     let Ok(docs) = yaml::load_stream(text, "fuzz") else {
         return;
     };
@@ -105,6 +106,35 @@ pub fn yaml_roundtrip(data: &[u8]) {
     }
 }
 
+/// The fast reader (`yaml::lite`) writes, for every document it takes,
+/// exactly what the parser and the writer write; and it takes none the
+/// parser refuses.
+fn lite_agrees(text: &str) {
+    struct Nothing;
+    impl yaml::lite::Visitor for Nothing {
+        fn node(&mut self, _: &[yaml::lite::Seg], _: yaml::lite::Node) {}
+    }
+    let Some(ranges) = yaml::lite::split_stream(text) else {
+        return;
+    };
+    for range in ranges {
+        let mut out = String::new();
+        if yaml::lite::document(text, range.clone(), &mut out, &mut Nothing) != Some(true) {
+            continue;
+        }
+        let doc = &text[range];
+        let docs = yaml::load_stream(doc, "fuzz").unwrap_or_else(|e| {
+            panic!("the fast reader took what the parser refuses ({e:#}):\n{doc}")
+        });
+        assert_eq!(docs.len(), 1, "{doc}");
+        let written = yaml::to_string(&docs[0].value).expect("the writer takes what was read");
+        assert_eq!(
+            out, written,
+            "the fast reader and the writer disagree on:\n{doc}"
+        );
+    }
+}
+
 /// The directory KRM runs start in: an example with plaintext, age and SOPS
 /// credential files, read-only.
 fn krm_root() -> PathBuf {
@@ -116,7 +146,7 @@ fn krm_root() -> PathBuf {
 /// the input items go back unchanged.
 pub fn krm_reader(data: &[u8]) {
     let Some(input) = text(data) else { return };
-    let out = krm::run(Ok(input.to_string()), &krm_root(), None);
+    let out = krm::run(Ok(input.to_string()), &krm_root(), None).collected();
     let stdout = String::from_utf8(out.stdout).expect("stdout is UTF-8");
     let out = Shown {
         stdout,
@@ -332,7 +362,8 @@ mod tests {
             Ok(String::from_utf8(seed("krm_reader", "cli-render-kpt.yaml")).unwrap()),
             &krm_root(),
             None,
-        );
+        )
+        .collected();
         assert_eq!(out.code, 0, "{:?}", out.stderr);
         assert!(String::from_utf8_lossy(&out.stdout).contains("kind: Secret"));
     }

@@ -223,7 +223,7 @@ fn krm_mode() -> Outcome {
 fn legacy_plugin(config: &OsStr) -> Outcome {
     let root = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT").map(PathBuf::from);
     match read_stdin() {
-        Ok(stdin) => plugin::run(Path::new(config), &stdin, root.as_deref(), root_from_env()),
+        Ok(stdin) => plugin::run(Path::new(config), stdin, root.as_deref(), root_from_env()),
         Err(e) => Outcome::error(e),
     }
 }

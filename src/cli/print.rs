@@ -33,12 +33,14 @@ pub(super) fn emit(outcome: Outcome, verbosity: Verbosity) -> i32 {
             let _ = writeln!(err, "{}", paint(&format!("info: {line}"), color));
         }
     }
-    let mut out = std::io::stdout().lock();
-    if out
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = out
         .write_all(&outcome.stdout)
-        .and_then(|_| out.flush())
-        .is_err()
-    {
+        .and_then(|()| match outcome.stream {
+            Some(crate::io::Stream(write)) => write(&mut out),
+            None => Ok(()),
+        });
+    if written.and_then(|()| out.flush()).is_err() {
         let _ = writeln!(err, "error: cannot write stdout");
         return 1;
     }

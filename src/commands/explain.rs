@@ -180,7 +180,11 @@ pub fn run(
     format: Format,
     read_stdin: impl Fn() -> anyhow::Result<String>,
 ) -> crate::io::Outcome {
-    match super::inputs::load_and_render(opts, read_stdin) {
+    let opts = super::RenderOptions {
+        detail: true,
+        ..opts.clone()
+    };
+    match super::inputs::load_and_render(&opts, read_stdin) {
         Ok(r) => crate::io::Outcome {
             stdout: explain(&r.output, format).into(),
             stderr: r.output.findings.iter().map(|f| f.to_line()).collect(),

@@ -3,16 +3,19 @@
 
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, Output};
+use crate::io::documents::Reading;
 use crate::io::{self, documents, files, walk};
 use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::names;
 use crate::k8s::resource::Item;
+use crate::k8s::scan::Scanned;
 use crate::spec;
 use crate::yaml;
 use anyhow::{Result, bail};
 use serde_yaml_ng::Value;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Options of the rendering commands (`render`, `check`, `explain`, and
 /// the Argo CD plugin's plain-directory mode).
@@ -30,6 +33,8 @@ pub struct RenderOptions {
     pub exclude_specs: Vec<PathBuf>,
     /// Keep every input resource as a tree (`check` inspects them all).
     pub keep_trees: bool,
+    /// Per-namespace reports (`explain`).
+    pub detail: bool,
     /// `-o DIR --encrypt`: write Secrets SOPS-encrypted.
     pub encrypt: bool,
     /// `--age`: the recipients to encrypt for (else `SOPS_AGE_RECIPIENTS`,
@@ -90,7 +95,8 @@ pub fn load_specs(
 }
 
 /// A CLI render: the specs, the output, and the file each input item came
-/// from (`origins[i]` for `output.items[i]`; generated items have none).
+/// from (`origins[i]` for `output.items[i]`; generated items have none;
+/// only kept with `keep_trees`, for `check`).
 pub struct Rendered {
     pub jobs: Vec<Job>,
     pub output: Output,
@@ -108,7 +114,15 @@ pub fn load_and_render(
         origins,
         warnings,
     } = load(opts, read_stdin)?;
-    let mut output = engine::render_in(items, &jobs, opts.default_namespace.as_deref())?;
+    let mut output = engine::render(
+        items,
+        &jobs,
+        engine::Options {
+            default_ns: opts.default_namespace.as_deref(),
+            compact: !opts.keep_trees,
+            detail: opts.detail,
+        },
+    )?;
     output.findings.extend(warnings);
     Ok(Rendered {
         jobs,
@@ -121,13 +135,16 @@ pub fn load_and_render(
 pub struct Loaded {
     pub jobs: Vec<Job>,
     pub items: Vec<Item>,
-    /// The file each item came from.
+    /// The file each item came from (only with `keep_trees`).
     pub origins: Vec<Option<String>>,
     /// About the inputs themselves (a kustomization read as a resource).
     pub warnings: Vec<Finding>,
 }
 
-/// Loads the specs and the inputs of a CLI run.
+/// Loads the specs and the inputs of a CLI run. Each input is read by the
+/// fast reader when it can (see [`documents::fast_resources`]), else
+/// parsed: each parsed resource becomes an Item right away, so only one
+/// file's trees are alive at a time.
 pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Result<Loaded> {
     if let Some(ns) = &opts.default_namespace {
         names::check_label(ns, "default namespace (-n, ARGOCD_APP_NAMESPACE)")?;
@@ -139,20 +156,55 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
     let credential_files = credential_files(&jobs, opts);
     let mut items: Vec<Item> = Vec::new();
     let mut origins = Vec::new();
-    // Each parsed resource becomes an Item right away, so only one file's
-    // trees are alive at a time. RegistryCredentials documents are
-    // configuration, not resources: they are dropped.
-    let mut take = |parsed: Vec<Value>, origin: &str| -> Result<()> {
-        for v in parsed.into_iter().filter(|v| !spec::is_spec(v)) {
-            let keep = opts.keep_trees || engine::needs_tree(&v, &jobs);
-            items.push(Item::new(v, keep)?);
-            origins.push(Some(origin.to_string()));
+    let mut kustomization: Option<String> = None;
+    let light = engine::light(&jobs);
+    let keep = |s: &Scanned| engine::keep(s, &jobs, light, true);
+    let reading = Reading {
+        labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
+        secrets: jobs
+            .iter()
+            .map(|j| Box::from(j.spec.secret_name.as_str()))
+            .collect(),
+        keep: &keep,
+    };
+    let mut take = |text: String, origin: &str| -> Result<()> {
+        let before = items.len();
+        let text = Arc::new(text);
+        let fast = (!opts.keep_trees)
+            .then(|| documents::fast_resources(&text, &reading))
+            .flatten();
+        match fast {
+            // The first input's items are moved, not copied: a large
+            // input would otherwise be held twice for a moment.
+            Some(found) if items.is_empty() => items = found,
+            Some(found) => items.extend(found),
+            None => {
+                // RegistryCredentials documents are configuration, not
+                // resources: they are dropped.
+                for v in documents::resources(&text, origin)?
+                    .into_iter()
+                    .filter(|v| !spec::is_spec(v))
+                {
+                    let keep = opts.keep_trees || engine::needs_tree(&v, &jobs);
+                    items.push(Item::new(v, keep)?);
+                }
+            }
+        }
+        if opts.keep_trees {
+            origins.resize(items.len(), Some(origin.to_string()));
+        }
+        if kustomization.is_none()
+            && items[before..]
+                .iter()
+                .any(|i| i.kind() == Some("Kustomization"))
+        {
+            kustomization = Some(origin.to_string());
         }
         Ok(())
     };
     for input in &opts.inputs {
         if input == "-" {
-            take(documents::resources(&read_stdin()?, "stdin")?, "stdin")?;
+            take(read_stdin()?, "stdin")?;
             continue;
         }
         for file in walk::files(Path::new(input), walk::MANIFESTS)? {
@@ -162,12 +214,10 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
             {
                 continue;
             }
-            let text = files::read_text(&file)?;
-            let origin = file.display().to_string();
-            take(documents::resources(&text, &origin)?, &origin)?;
+            take(files::read_text(&file)?, &file.display().to_string())?;
         }
     }
-    let warnings = input_warning(&items, &origins, opts).into_iter().collect();
+    let warnings = input_warning(kustomization, opts).into_iter().collect();
     Ok(Loaded {
         jobs,
         items,
@@ -179,21 +229,14 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
 /// A `Kustomization` among the inputs is passed through as an object, which
 /// is never what was meant: say how to render what kustomize builds. And an
 /// empty input list with a pipe on stdin means a forgotten `-`.
-fn input_warning(
-    items: &[Item],
-    origins: &[Option<String>],
-    opts: &RenderOptions,
-) -> Option<Finding> {
+fn input_warning(kustomization: Option<String>, opts: &RenderOptions) -> Option<Finding> {
     if opts.inputs.is_empty() && io::stdin_is_piped() {
         return Some(Finding::new(
             Severity::Warning,
             "no INPUT given, so stdin is not read: pass - to render what is piped in",
         ));
     }
-    let at = items
-        .iter()
-        .position(|i| i.kind() == Some("Kustomization"))?;
-    let file = origins[at].as_deref().unwrap_or("the input");
+    let file = kustomization?;
     Some(Finding::new(
         Severity::Warning,
         format!(

@@ -7,13 +7,16 @@ use super::{namespace_less_warning, warnings};
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, check};
 use crate::io::Outcome;
+use crate::io::documents::Reading;
 use crate::io::resourcelist::{self, Processed, ResourceList};
 use crate::k8s::resource::Item;
+use crate::k8s::scan::Scanned;
 use crate::k8s::{meta, names};
 use crate::spec;
 use anyhow::{Result, anyhow};
 use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Runs the function on `input`. `cwd` is the working directory kustomize
 /// or kpt gives the function (the kustomization root); `kpt fn render`
@@ -28,13 +31,21 @@ pub fn run(input: Result<String>, cwd: &Path, root: Option<PathBuf>) -> Outcome 
         ..credentials::Options::default()
     };
     match input {
-        Ok(input) => resourcelist::execute(&input, |rl| process(rl, cwd, &sources)),
+        Ok(input) => {
+            let input = Arc::new(input);
+            resourcelist::execute(&input, |rl| process(rl, &input, cwd, &sources))
+        }
         // Unreadable stdin (not UTF-8) still gets a ResourceList back.
         Err(e) => resourcelist::unreadable(e),
     }
 }
 
-fn process(rl: &ResourceList, cwd: &Path, sources: &credentials::Options) -> Result<Processed> {
+fn process(
+    rl: &ResourceList,
+    src: &Arc<String>,
+    cwd: &Path,
+    sources: &credentials::Options,
+) -> Result<Processed> {
     let Some(config) = &rl.function_config else {
         // A syntax error in the items is the more useful message.
         rl.for_each_item(|_| Ok(()))?;
@@ -46,18 +57,45 @@ fn process(rl: &ResourceList, cwd: &Path, sources: &credentials::Options) -> Res
     let root = resourcelist::package_root(config, cwd);
     let resolver = Resolver::for_spec(&spec, &root, sources)?;
     let jobs = vec![Job { spec, resolver }];
-    let mut items = Vec::new();
-    rl.for_each_item(|v| {
-        names::check_object(&v).map_err(|e| {
-            let at = meta::annotated_path(&v).unwrap_or_else(|| format!("item {}", items.len()));
-            e.context(at)
-        })?;
-        let keep = engine::needs_tree(&v, &jobs);
-        items.push(Item::new(v, keep)?);
-        Ok(())
-    })?;
+    let light = engine::light(&jobs);
+    let keep = |s: &Scanned| engine::keep(s, &jobs, light, false);
+    let reading = Reading {
+        labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
+        secrets: jobs
+            .iter()
+            .map(|j| Box::from(j.spec.secret_name.as_str()))
+            .collect(),
+        keep: &keep,
+    };
+    let items = match rl.fast_items(src, &reading) {
+        Some(items) => items,
+        None => {
+            let mut items = Vec::new();
+            rl.for_each_item(|v| {
+                names::check_object(&v).map_err(|e| {
+                    let at =
+                        meta::annotated_path(&v).unwrap_or_else(|| format!("item {}", items.len()));
+                    e.context(at)
+                })?;
+                let keep = engine::needs_tree(&v, &jobs);
+                items.push(Item::new(v, keep)?);
+                Ok(())
+            })?;
+            items
+        }
+    };
     let unplaced = namespace_less_warning(&items);
-    let mut out = engine::render_in(items, &jobs, None)?;
+    // As a validator, the check reads trees of everything it looks at.
+    let checks = jobs[0].spec.check.enabled;
+    let mut out = engine::render(
+        items,
+        &jobs,
+        engine::Options {
+            default_ns: None,
+            compact: !checks,
+            detail: false,
+        },
+    )?;
     out.findings.extend(unplaced);
     // As a validator (spec.check.enabled), the check's findings join the results.
     let checked = if jobs[0].spec.check.enabled {
@@ -67,10 +105,18 @@ fn process(rl: &ResourceList, cwd: &Path, sources: &credentials::Options) -> Res
         Vec::new()
     };
     let errors = check::error_lines(&checked);
+    let failed = !errors.is_empty();
+    let stderr = warnings(&out.findings).into_iter().chain(errors).collect();
+    let results = std::mem::take(&mut out.findings)
+        .into_iter()
+        .chain(checked)
+        .collect();
+    let (items, tail) = out.into_parts();
     Ok(Processed {
-        failed: !errors.is_empty(),
-        stderr: warnings(&out.findings).into_iter().chain(errors).collect(),
-        results: out.findings.into_iter().chain(checked).collect(),
-        items: out.items,
+        failed,
+        stderr,
+        results,
+        items,
+        tail: Some(tail),
     })
 }

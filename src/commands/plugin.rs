@@ -7,12 +7,15 @@ use super::inputs::load_specs;
 use super::{namespace_less_warning, warnings};
 use crate::credentials;
 use crate::engine;
+use crate::io::documents::Reading;
 use crate::io::{Outcome, documents, files};
 use crate::k8s::meta;
 use crate::k8s::resource::Item;
+use crate::k8s::scan::Scanned;
 use crate::spec::KIND;
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Legacy exec plugin mode: kustomize passes a temporary copy of the
 /// plugin config as the only argument and sets
@@ -24,7 +27,7 @@ use std::path::{Path, PathBuf};
 /// enclosing repository of the kustomization.
 pub fn run(
     config: &Path,
-    stdin: &str,
+    stdin: String,
     config_root: Option<&Path>,
     confinement: Option<PathBuf>,
 ) -> Outcome {
@@ -32,6 +35,7 @@ pub fn run(
         root: confinement,
         ..credentials::Options::default()
     };
+    let stdin = Arc::new(stdin);
     let result = (|| {
         let cwd = std::env::current_dir()?;
         let root = config_root.unwrap_or(&cwd);
@@ -47,23 +51,48 @@ pub fn run(
                 root.display()
             )
         })?;
-        let resources = documents::resources(stdin, "stdin")?;
-        refuse_resource_list(&resources)?;
-        let items = resources
-            .into_iter()
-            .map(|v| {
-                let keep = engine::needs_tree(&v, &jobs);
-                Item::new(v, keep)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let light = engine::light(&jobs);
+        let keep = |s: &Scanned| engine::keep(s, &jobs, light, false);
+        let reading = Reading {
+            labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
+            secrets: jobs
+                .iter()
+                .map(|j| Box::from(j.spec.secret_name.as_str()))
+                .collect(),
+            keep: &keep,
+        };
+        let items = match documents::fast_resources(&stdin, &reading) {
+            Some(items) => items,
+            None => documents::resources(&stdin, "stdin")?
+                .into_iter()
+                .map(|v| {
+                    let keep = engine::needs_tree(&v, &jobs);
+                    Item::new(v, keep)
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
+        refuse_resource_list(&items)?;
         let unplaced = namespace_less_warning(&items);
-        let out = engine::render_in(items, &jobs, None)?;
-        let findings: Vec<_> = out.findings.into_iter().chain(unplaced).collect();
-        Ok::<_, anyhow::Error>((documents::stream(&out.items)?, findings))
+        let out = engine::render(
+            items,
+            &jobs,
+            engine::Options {
+                default_ns: None,
+                compact: true,
+                detail: false,
+            },
+        )?;
+        let mut out = out;
+        let findings: Vec<_> = std::mem::take(&mut out.findings)
+            .into_iter()
+            .chain(unplaced)
+            .collect();
+        let (items, tail) = out.into_parts();
+        Ok::<_, anyhow::Error>((documents::streamed(items, tail)?, findings))
     })();
     match result {
-        Ok((stdout, findings)) => Outcome {
-            stdout: stdout.into(),
+        Ok((stream, findings)) => Outcome {
+            stream: Some(stream),
             stderr: warnings(&findings),
             ..Outcome::default()
         },
@@ -75,11 +104,8 @@ pub fn run(
 /// function that was given arguments (`exec.args` naming the spec), which
 /// selects this mode: rendering would treat the whole list as one object
 /// and add nothing, so the build would pass without a Secret.
-fn refuse_resource_list(resources: &[serde_yaml_ng::Value]) -> Result<()> {
-    if resources
-        .iter()
-        .any(|v| meta::kind(v) == Some("ResourceList"))
-    {
+fn refuse_resource_list(items: &[Item]) -> Result<()> {
+    if items.iter().any(|i| i.kind() == Some("ResourceList")) {
         bail!(
             "stdin is a KRM ResourceList, so kustomize runs regcred as a KRM exec function: \
              remove the arguments from its config.kubernetes.io/function annotation \

@@ -52,17 +52,23 @@ fn render(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Resu
             );
         }
     }
-    let out = engine::render_in(
+    let mut out = engine::render(
         loaded.items,
         &loaded.jobs,
-        opts.default_namespace.as_deref(),
+        engine::Options {
+            default_ns: opts.default_namespace.as_deref(),
+            compact: true,
+            detail: false,
+        },
     )?;
-    let mut stderr = warnings(&out.findings);
+    let mut stderr = warnings(&std::mem::take(&mut out.findings));
     stderr.extend(warnings(&loaded.warnings));
+    let info = vec![out.summary.to_string()];
+    let (items, tail) = out.into_parts();
     Ok(Outcome {
-        stdout: documents::stream(&out.items)?.into(),
+        stream: Some(documents::streamed(items, tail)?),
         stderr,
-        info: vec![out.summary.to_string()],
-        code: 0,
+        info,
+        ..Outcome::default()
     })
 }

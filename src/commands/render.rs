@@ -24,18 +24,32 @@ pub fn run(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Out
         ..Outcome::default()
     };
     let sealer = Sealer::new(opts.encrypt_for.clone(), opts.sources.age_key_file.clone());
-    let written = match (&opts.output_dir, &opts.check_dir) {
-        (_, Some(dir)) => output_dir::plan(dir, &out.items)
+    let (output_dir, check_dir) = match (&opts.output_dir, &opts.check_dir) {
+        (None, None) => {
+            let (items, tail) = out.into_parts();
+            return match documents::streamed(items, tail) {
+                Ok(stream) => Outcome {
+                    stream: Some(stream),
+                    ..outcome
+                },
+                Err(e) => Outcome::error(e),
+            };
+        }
+        dirs => dirs,
+    };
+    let items = out.into_items();
+    let written = match (output_dir, check_dir) {
+        (_, Some(dir)) => output_dir::plan(dir, &items)
             .and_then(|planned| drift::diff_dir(dir, &planned, &|p, t| sealer.open(p, t))),
         (Some(dir), None) if opts.encrypt => {
-            output_dir::plan(dir, &out.items).and_then(|mut planned| {
+            output_dir::plan(dir, &items).and_then(|mut planned| {
                 let notes = sealer.seal(&mut planned)?;
                 outcome.info.extend(notes);
                 output_dir::write_planned(dir, &planned).map(|()| String::new())
             })
         }
-        (Some(dir), None) => output_dir::write(dir, &out.items).map(|()| String::new()),
-        (None, None) => documents::stream(&out.items),
+        (Some(dir), None) => output_dir::write(dir, &items).map(|()| String::new()),
+        (None, None) => Ok(String::new()),
     };
     match written {
         Ok(stdout) => {

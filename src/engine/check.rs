@@ -11,7 +11,7 @@
 
 use super::{Job, Output};
 use crate::k8s::finding::{Finding, ResourceRef, Severity};
-use crate::k8s::image::{self, ImageRef};
+use crate::k8s::image::{self, ImageRef, KeyMatcher};
 use crate::k8s::meta::{self, CoreKind};
 use crate::k8s::workloads::{self, ExtraKind};
 use crate::spec::Registry;
@@ -151,7 +151,7 @@ fn servers_in(secret: &Value, key: &str, under_auths: bool) -> Vec<String> {
 /// `i` came from, when known.
 pub fn check(items: &[&Value], origins: &[Option<String>], opts: &CheckOptions) -> Vec<Finding> {
     let default_ns = opts.default_namespace.as_deref();
-    let secrets = secret_servers(items, default_ns);
+    let matchers = Matchers::new(opts, secret_servers(items, default_ns));
     let sas = workloads::service_account_pulls(items.iter().copied(), default_ns);
     let mut findings = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -230,7 +230,7 @@ pub fn check(items: &[&Value], origins: &[Option<String>], opts: &CheckOptions) 
                 sa_known: sa.is_some(),
                 pulls: &pulls,
             };
-            if let Some(message) = coverage_gap(&image, &pod, &secrets, opts) {
+            if let Some(message) = coverage_gap(&image, &pod, &matchers, opts) {
                 findings.push(found(Severity::Error, message));
             }
         }
@@ -250,41 +250,57 @@ struct PodView<'a> {
 
 /// The registry an image needs credentials for: one of the private
 /// registries it matches, or in strict mode any registry not known public.
-fn needs_credentials(image: &ImageRef, opts: &CheckOptions) -> Option<String> {
-    if let Some(k) = opts
-        .private_registries
-        .iter()
-        .find(|k| image::registry_matches(k, image))
-    {
-        return Some(k.clone());
+fn needs_credentials(image: &ImageRef, opts: &CheckOptions, m: &Matchers) -> Option<String> {
+    if let Some(k) = m.private.iter().find(|k| k.matches(image)) {
+        return Some(k.key().to_string());
     }
     let name = image.name();
-    let public = name.starts_with("docker.io/library/")
-        || opts
-            .public_registries
-            .iter()
-            .any(|k| image::registry_matches(k, image));
+    let public =
+        name.starts_with("docker.io/library/") || m.public.iter().any(|k| k.matches(image));
     (opts.strict && !public).then(|| name.split('/').next().unwrap_or_default().to_string())
+}
+
+/// The registries of a check, each indexed once (not once per image).
+struct Matchers {
+    private: Vec<KeyMatcher>,
+    public: Vec<KeyMatcher>,
+    /// The servers of each pull Secret.
+    secrets: BTreeMap<Key, Vec<KeyMatcher>>,
+}
+
+impl Matchers {
+    fn new(opts: &CheckOptions, secrets: BTreeMap<Key, Vec<String>>) -> Self {
+        let index = |keys: &[String]| keys.iter().map(|k| KeyMatcher::new(k)).collect();
+        Matchers {
+            private: index(&opts.private_registries),
+            public: index(&opts.public_registries),
+            secrets: secrets
+                .into_iter()
+                .map(|(key, servers)| (key, index(&servers)))
+                .collect(),
+        }
+    }
 }
 
 /// Why a private image has no credentials, or `None` when it is covered or public.
 fn coverage_gap(
     image: &ImageRef,
     pod: &PodView,
-    secrets: &BTreeMap<Key, Vec<String>>,
+    m: &Matchers,
     opts: &CheckOptions,
 ) -> Option<String> {
+    let secrets = &m.secrets;
     let PodView {
         ns,
         sa_name,
         sa_known,
         pulls,
     } = *pod;
-    let registry = needs_credentials(image, opts)?;
+    let registry = needs_credentials(image, opts, m)?;
     let covered = pulls.iter().any(|secret| {
         secrets
             .get(&(ns.to_string(), secret.clone()))
-            .is_some_and(|servers| servers.iter().any(|s| image::registry_matches(s, image)))
+            .is_some_and(|servers| servers.iter().any(|s| s.matches(image)))
     });
     if covered {
         return None;

@@ -8,7 +8,7 @@ use super::report::SpecReport;
 use super::targeting::Selection;
 use super::{Job, Key, spec_finding};
 use crate::k8s::finding::{Finding, Severity};
-use crate::k8s::image;
+use crate::k8s::image::{self, KeyMatcher};
 use crate::k8s::workloads::PodFacts;
 use std::collections::BTreeMap;
 
@@ -22,16 +22,25 @@ pub(super) struct Workload {
 
 /// One warning per workload and spec whose Secret its pods cannot use.
 pub(super) fn unreached(
-    workloads: &[Workload],
+    workloads: impl IntoIterator<Item = Workload>,
     jobs: &[Job],
     selections: &[Selection],
     reports: &[SpecReport],
     sa_pulls: &BTreeMap<Key, Vec<String>>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for w in workloads.iter().filter(|w| !w.pod.own_pull_secrets) {
+    let mut workloads = workloads.into_iter().peekable();
+    if workloads.peek().is_none() {
+        return findings;
+    }
+    // Each registry is indexed once, not once per workload.
+    let matchers: Vec<Vec<KeyMatcher>> = reports
+        .iter()
+        .map(|r| r.registries.iter().map(|k| KeyMatcher::new(k)).collect())
+        .collect();
+    for w in workloads.filter(|w| !w.pod.own_pull_secrets) {
         let sa = (w.namespace.clone(), w.pod.service_account.clone());
-        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports) {
+        for ((job, sel), registries) in jobs.iter().zip(selections).zip(&matchers) {
             let spec = &job.spec;
             if spec.inject.workloads || sel.targets.binary_search(&w.namespace).is_err() {
                 continue;
@@ -42,7 +51,7 @@ pub(super) fn unreached(
             {
                 continue;
             }
-            let Some((image, registry)) = pulled_from(&w.pod, &report.registries) else {
+            let Some((image, registry)) = pulled_from(&w.pod, registries) else {
                 continue;
             };
             let (ns, account) = (&w.namespace, &w.pod.service_account);
@@ -62,12 +71,12 @@ pub(super) fn unreached(
 
 /// The first image of the pod that comes from one of `registries`, and that
 /// registry (matched as kubelet matches credentials).
-fn pulled_from<'a>(pod: &'a PodFacts, registries: &'a [String]) -> Option<(&'a str, &'a str)> {
+fn pulled_from<'a>(pod: &'a PodFacts, registries: &'a [KeyMatcher]) -> Option<(&'a str, &'a str)> {
     pod.images.iter().find_map(|text| {
         let parsed = image::parse(text).ok()?;
         registries
             .iter()
-            .find(|r| image::registry_matches(r, &parsed))
-            .map(|r| (text.as_str(), r.as_str()))
+            .find(|r| r.matches(&parsed))
+            .map(|r| (text.as_str(), r.key()))
     })
 }

@@ -5,8 +5,9 @@ use super::report::SpecReport;
 use super::service_accounts::{add_name_entry, add_pull_secret};
 use super::targeting::Selection;
 use super::{Job, Key, is_config};
-use crate::k8s::image;
+use crate::k8s::image::{self, KeyMatcher};
 use crate::k8s::meta;
+use crate::k8s::resource::Item;
 use crate::k8s::workloads;
 use anyhow::{Context, Result};
 use serde_yaml_ng::Value;
@@ -17,14 +18,22 @@ use std::collections::BTreeMap;
 /// `fieldPaths` of other kinds. Objects opted out with `regcred.dev/skip`
 /// are left alone.
 pub(super) fn inject(
-    items: &mut [Value],
+    items: &mut [Item],
     jobs: &[Job],
     selections: &[Selection],
     reports: &mut [SpecReport],
     sa_pulls: &BTreeMap<Key, Vec<String>>,
     default_ns: Option<&str>,
 ) -> Result<()> {
-    for item in items.iter_mut() {
+    // Each registry is indexed once, not once per workload.
+    let matchers: Vec<Vec<KeyMatcher>> = reports
+        .iter()
+        .map(|r| r.registries.iter().map(|k| KeyMatcher::new(k)).collect())
+        .collect();
+    for item in items.iter_mut().filter_map(|i| match i {
+        Item::Tree(v) => Some(v),
+        _ => None,
+    }) {
         if is_config(item) || meta::opted_out(item) {
             continue;
         }
@@ -34,7 +43,12 @@ pub(super) fn inject(
         let kind = meta::kind(item).unwrap_or_default().to_string();
         let api = meta::api_version(item).unwrap_or_default().to_string();
         let name = meta::name(item).unwrap_or_default().to_string();
-        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
+        for (((job, sel), report), registries) in jobs
+            .iter()
+            .zip(selections)
+            .zip(reports.iter_mut())
+            .zip(&matchers)
+        {
             if sel.targets.binary_search(&ns).is_err() {
                 continue;
             }
@@ -43,7 +57,7 @@ pub(super) fn inject(
             let mut touched = false;
             if spec.inject.workloads {
                 if let Some(pod) = workloads::pod_spec_mut(item, &spec.check.pod_spec_paths) {
-                    if pulls_from(pod, &report.registries) {
+                    if pulls_from(pod, registries) {
                         // A pod with its own list no longer inherits its
                         // ServiceAccount's: carry those over first.
                         if workloads::pull_secret_names(pod).is_empty() {
@@ -76,15 +90,11 @@ pub(super) fn inject(
 
 /// Whether any container of a pod spec runs an image from `registries`
 /// (matched as kubelet's credential keyring matches).
-fn pulls_from(pod: &Value, registries: &[String]) -> bool {
+fn pulls_from(pod: &Value, registries: &[KeyMatcher]) -> bool {
     workloads::containers(pod).iter().any(|c| {
         c.image
             .as_deref()
             .and_then(|i| image::parse(i).ok())
-            .is_some_and(|image| {
-                registries
-                    .iter()
-                    .any(|k| image::registry_matches(k, &image))
-            })
+            .is_some_and(|image| registries.iter().any(|k| k.matches(&image)))
     })
 }

@@ -22,14 +22,18 @@ pub(crate) mod targeting;
 mod templates;
 
 use crate::credentials::Resolver;
+use crate::io::documents::Keep;
 use crate::k8s::finding::{Finding, ResourceRef, Severity};
 use crate::k8s::meta::{self, CoreKind};
-use crate::k8s::resource::{Item, Passthrough};
+use crate::k8s::resource::{Item, Passthrough, Role};
+use crate::k8s::scan::{self, Scanned};
 use crate::k8s::workloads;
 use crate::spec::{self, Spec};
 use anyhow::Result;
 use report::{NamespaceReport, Skipped, SpecReport, Summary};
+use secrets::NewSecrets;
 use serde_yaml_ng::Value;
+use std::collections::{BTreeMap, HashSet};
 use targeting::{Inventory, NamespaceInfo, Selection};
 
 /// A spec together with the resolver for its credential sources.
@@ -42,14 +46,31 @@ pub struct Job {
 /// kinds it patches or inspects, configuration, and the workloads and
 /// custom resources `inject` or `check` look into.
 pub fn needs_tree(item: &Value, jobs: &[Job]) -> bool {
-    let kind = meta::kind(item).unwrap_or_default();
-    if matches!(kind, "Namespace" | "Secret" | "ServiceAccount") || is_config(item) {
+    needs_tree_for(
+        meta::kind(item),
+        meta::api_version(item),
+        is_config(item),
+        jobs,
+    )
+}
+
+/// [`needs_tree`] from an object's kind, apiVersion and whether it is
+/// configuration (a spec, or marked local).
+pub fn needs_tree_for(
+    kind: Option<&str>,
+    api_version: Option<&str>,
+    config: bool,
+    jobs: &[Job],
+) -> bool {
+    let kind = kind.unwrap_or_default();
+    if matches!(kind, "Namespace" | "Secret" | "ServiceAccount") || config {
         return true;
     }
     jobs.iter().any(|j| {
         let spec = &j.spec;
         ((spec.inject.workloads || spec.check.enabled)
-            && workloads::path_for(item, &spec.check.pod_spec_paths).is_some())
+            && !kind.is_empty()
+            && workloads::path_for_kind(kind, api_version, &spec.check.pod_spec_paths).is_some())
             || spec.inject.field_paths.iter().any(|f| f.kind == kind)
     })
 }
@@ -57,7 +78,11 @@ pub fn needs_tree(item: &Value, jobs: &[Job]) -> bool {
 /// What a render produced.
 #[derive(Debug)]
 pub struct Output {
+    /// The input items; in a full render, the generated objects too.
     pub items: Vec<Item>,
+    /// In a compact render, the generated objects, which follow `items`
+    /// and are made as they are written (see [`Output::into_parts`]).
+    tail: Option<Tail>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
     /// Per spec: what it rendered where (for `regcred explain`).
@@ -66,62 +91,100 @@ pub struct Output {
 
 type Key = (String, String);
 
-/// Renders with a default namespace for namespaced objects that carry none
-/// (as `kubectl apply -n NS` or Argo CD's destination namespace would place
-/// them). Text items pass through in place; only trees are looked at.
-pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Result<Output> {
-    // Trees go through the pipeline below; `layout` remembers where each
-    // input item sits so the output keeps the input order.
-    let mut items: Vec<Value> = Vec::new();
-    let mut layout: Vec<Option<Passthrough>> = Vec::with_capacity(input.len());
-    let mut text_namespaces: Vec<String> = Vec::new();
-    for item in input {
-        match item {
-            Item::Tree(v) => {
-                items.push(v);
-                layout.push(None);
-            }
-            Item::Text(p) => {
-                let text = Item::Text(p);
-                if let Some(ns) = text.effective_namespace(default_ns) {
-                    text_namespaces.push(ns.to_string());
-                }
-                let Item::Text(p) = text else { unreachable!() };
-                layout.push(Some(p));
-            }
+/// What a compact render generated: its Secrets, made as they are taken,
+/// then its ServiceAccounts.
+#[derive(Debug)]
+struct Tail {
+    secrets: NewSecrets,
+    accounts: Vec<Item>,
+}
+
+/// Items made one at a time, as they are written.
+pub type Lazy = Box<dyn Iterator<Item = Item>>;
+
+impl Output {
+    /// The items and, after them, the generated objects of a compact
+    /// render, made as they are taken.
+    pub fn into_parts(self) -> (Vec<Item>, Lazy) {
+        match self.tail {
+            Some(Tail { secrets, accounts }) => (self.items, Box::new(secrets.chain(accounts))),
+            None => (self.items, Box::new(std::iter::empty())),
         }
     }
+
+    /// Every output item, in order.
+    pub fn into_items(self) -> Vec<Item> {
+        let (mut items, tail) = self.into_parts();
+        items.extend(tail);
+        items
+    }
+}
+
+/// How a render keeps what it reads and generates.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Namespace of namespaced inputs without `metadata.namespace`.
+    pub default_ns: Option<&'a str>,
+    /// Generated objects are stamped text rather than trees (the caller
+    /// only writes them; `check` reads trees).
+    pub compact: bool,
+    /// Fill the per-namespace reports and skipped namespaces
+    /// (`regcred explain`); they grow with the namespaces.
+    pub detail: bool,
+}
+
+/// Renders with a default namespace for namespaced objects that carry none
+/// (as `kubectl apply -n NS` or Argo CD's destination namespace would place
+/// them), everything generated as trees, with full reports.
+#[cfg(test)]
+pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Result<Output> {
+    render(
+        input,
+        jobs,
+        Options {
+            default_ns,
+            compact: false,
+            detail: true,
+        },
+    )
+}
+
+/// Renders `items` for every job. Text items pass through in place; trees
+/// and text Namespaces and ServiceAccounts are looked at. Every step walks
+/// the items once, so the cost grows with the input and no faster.
+pub fn render(mut items: Vec<Item>, jobs: &[Job], opts: Options) -> Result<Output> {
+    let default_ns = opts.default_ns;
     let mut findings = Vec::new();
     let mut inventory = inventory(&items, default_ns);
-    for ns in text_namespaces {
-        inventory.entry(ns).or_default();
-    }
     let selections: Vec<Selection> = jobs
         .iter()
-        .map(|j| targeting::select_namespaces(&j.spec.namespaces, &inventory))
+        .map(|j| targeting::select(&j.spec.namespaces, &inventory, opts.detail))
         .collect();
     for (job, sel) in jobs.iter().zip(&selections) {
         targeting_findings(&job.spec, sel, &mut findings);
     }
 
-    let (secrets, servers) = secrets::render_secrets(jobs, &selections, &mut findings)?;
+    let secrets = secrets::render_secrets(jobs, &selections, &mut findings, opts.compact)?;
     let mut reports: Vec<SpecReport> = jobs
         .iter()
         .zip(&selections)
-        .zip(servers)
-        .map(|((job, sel), registries)| SpecReport {
+        .zip(&secrets)
+        .map(|((job, sel), secret)| SpecReport {
             spec: spec_id(&job.spec),
             origin: job.spec.origin.clone(),
             secret_name: job.spec.secret_name.clone(),
-            registries,
-            namespaces: sel
-                .targets
-                .iter()
-                .map(|ns| NamespaceReport {
-                    namespace: ns.clone(),
-                    ..Default::default()
-                })
-                .collect(),
+            registries: secret.servers.clone(),
+            namespaces: if opts.detail {
+                sel.targets
+                    .iter()
+                    .map(|ns| NamespaceReport {
+                        namespace: ns.clone(),
+                        ..Default::default()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             skipped: sel
                 .skipped
                 .iter()
@@ -132,18 +195,27 @@ pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Re
                 .collect(),
         })
         .collect();
-    let secret_count = secrets.len();
-    let new_secrets = secrets::place_secrets(&mut items, secrets, default_ns)?;
-    let (existing_sas, patched) = service_accounts::patch_service_accounts(
+    let secret_count = selections.iter().map(|s| s.targets.len()).sum();
+    let replaced = secrets::place_secrets(&mut items, &secrets, jobs, &selections, default_ns)?;
+    let mut existing = service_accounts::Existing::new(jobs);
+    let patched = service_accounts::patch_service_accounts(
         &mut items,
         jobs,
         &selections,
         &mut reports,
+        &mut inventory,
+        &mut existing,
         default_ns,
     )?;
-    let new_sas =
-        service_accounts::missing_service_accounts(jobs, &selections, &existing_sas, &mut reports)?;
-    let sa_pulls = workloads::service_account_pulls(items.iter().chain(&new_sas), default_ns);
+    let new_sas = service_accounts::missing_service_accounts(
+        jobs,
+        &selections,
+        &|ns, name| existing.contains(&inventory, ns, name),
+        &mut reports,
+        opts.compact,
+    )?;
+    drop(inventory);
+    let sa_pulls = service_account_pulls(&items, &new_sas, jobs, default_ns);
     inject::inject(
         &mut items,
         jobs,
@@ -152,9 +224,8 @@ pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Re
         &sa_pulls,
         default_ns,
     )?;
-    let workloads = workloads_after(&items, &layout, default_ns);
     findings.extend(coverage::unreached(
-        &workloads,
+        workloads_after(&items, default_ns),
         jobs,
         &selections,
         &reports,
@@ -165,52 +236,142 @@ pub fn render_in(input: Vec<Item>, jobs: &[Job], default_ns: Option<&str>) -> Re
         patched_service_accounts: patched,
         created_service_accounts: new_sas.len(),
     };
-
-    // Input order first (trees back in their places), then the new objects.
-    let mut trees = items.into_iter();
-    let mut out: Vec<Item> = layout
-        .into_iter()
-        .map(|slot| match slot {
-            Some(p) => Item::Text(p),
-            None => Item::Tree(trees.next().expect("one tree per tree slot")),
-        })
-        .collect();
-    out.extend(new_secrets.into_iter().map(Item::Tree));
-    out.extend(new_sas.into_iter().map(Item::Tree));
+    // Input order first, then the new objects.
+    let targets = selections.into_iter().map(|s| s.targets).collect();
+    let tail = Tail {
+        secrets: NewSecrets::new(secrets, jobs, targets, replaced),
+        accounts: new_sas.into_iter().map(|n| n.item).collect(),
+    };
+    let tail = if opts.compact {
+        Some(tail)
+    } else {
+        items.extend(tail.secrets.chain(tail.accounts));
+        None
+    };
     Ok(Output {
-        items: out,
+        items,
+        tail,
         findings,
         summary,
         reports,
     })
 }
 
-/// Every workload among the trees and the pass-through texts, with the
-/// namespace it lands in. Only workloads are copied from.
-fn workloads_after(
-    trees: &[Value],
-    texts: &[Option<Passthrough>],
+/// `imagePullSecrets` of the ServiceAccounts workloads run as, after
+/// patching (see [`workloads::service_account_pulls`]): only those, since
+/// a large input has millions of ServiceAccounts and maybe no workload.
+fn service_account_pulls(
+    items: &[Item],
+    new_sas: &[service_accounts::NewAccount],
+    jobs: &[Job],
     default_ns: Option<&str>,
-) -> Vec<coverage::Workload> {
-    let from_trees = trees.iter().filter(|t| !is_config(t)).filter_map(|t| {
-        Some(coverage::Workload {
-            pod: workloads::pod_facts(t)?,
-            namespace: meta::effective_namespace_of(t, default_ns)?.to_string(),
-            kind: meta::kind(t)?.to_string(),
-            name: meta::name(t).unwrap_or_default().to_string(),
-        })
+) -> BTreeMap<Key, Vec<String>> {
+    let mut needed: HashSet<Key> = HashSet::new();
+    for item in items {
+        match item {
+            Item::Tree(t) if !is_config(t) => {
+                let Some(ns) = meta::effective_namespace_of(t, default_ns) else {
+                    continue;
+                };
+                let extra = jobs.iter().map(|j| j.spec.check.pod_spec_paths.as_slice());
+                for pod in std::iter::once(&[][..])
+                    .chain(extra)
+                    .filter_map(|e| workloads::pod_spec(t, e))
+                {
+                    needed.insert((ns.to_string(), workloads::service_account(pod)));
+                }
+            }
+            Item::Text(p) => {
+                if let (Some(pod), Some(ns)) = (&p.pod, text_namespace(p, default_ns)) {
+                    needed.insert((ns.to_string(), pod.service_account.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut pulls = BTreeMap::new();
+    if needed.is_empty() {
+        return pulls;
+    }
+    for item in items {
+        match item {
+            Item::Tree(t) if meta::is(t, CoreKind::ServiceAccount) => {
+                let (Some(ns), Some(name)) =
+                    (meta::effective_namespace_of(t, default_ns), meta::name(t))
+                else {
+                    continue;
+                };
+                let key = (ns.to_string(), name.to_string());
+                if needed.contains(&key) {
+                    pulls.insert(key, workloads::pull_secret_names(t));
+                }
+            }
+            Item::Text(p) => {
+                let Role::ServiceAccount(account) = &p.role else {
+                    continue;
+                };
+                let (Some(ns), Some(name)) = (text_namespace(p, default_ns), p.field(p.name))
+                else {
+                    continue;
+                };
+                let key = (ns.to_string(), name.to_string());
+                if needed.contains(&key) {
+                    pulls.insert(
+                        key,
+                        scan::pulls_after(p.text.as_str(), p.text.is_entry(), account),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    for new in new_sas {
+        if needed.contains(&new.key) {
+            pulls.insert(new.key.clone(), new.pull_secrets.clone());
+        }
+    }
+    pulls
+}
+
+/// The namespace a text item lands in.
+fn text_namespace<'a>(p: &'a Passthrough, default_ns: Option<&'a str>) -> Option<&'a str> {
+    meta::effective_namespace(p.field(p.kind), p.field(p.namespace), default_ns)
+}
+
+/// Every workload among the trees, then among the pass-through texts, with
+/// the namespace it lands in, made one at a time (only workloads are
+/// copied from).
+fn workloads_after<'a>(
+    items: &'a [Item],
+    default_ns: Option<&'a str>,
+) -> impl Iterator<Item = coverage::Workload> + 'a {
+    let from_trees = items
+        .iter()
+        .filter_map(Item::as_value)
+        .filter(|t| !is_config(t))
+        .filter_map(move |t| {
+            Some(coverage::Workload {
+                pod: workloads::pod_facts(t)?,
+                namespace: meta::effective_namespace_of(t, default_ns)?.to_string(),
+                kind: meta::kind(t)?.to_string(),
+                name: meta::name(t).unwrap_or_default().to_string(),
+            })
+        });
+    let from_texts = items.iter().filter_map(|i| match i {
+        Item::Text(p) => Some(p),
+        _ => None,
     });
-    let from_texts = texts.iter().flatten().filter_map(|p| {
-        let kind = p.kind.as_deref()?;
+    let from_texts = from_texts.filter_map(move |p| {
+        let kind = p.field(p.kind)?;
         Some(coverage::Workload {
-            pod: p.pod.clone()?,
-            namespace: meta::effective_namespace(Some(kind), p.namespace.as_deref(), default_ns)?
+            pod: p.pod.as_deref()?.clone(),
+            namespace: meta::effective_namespace(Some(kind), p.field(p.namespace), default_ns)?
                 .to_string(),
             kind: kind.to_string(),
-            name: p.name.clone().unwrap_or_default(),
+            name: p.field(p.name).unwrap_or_default().to_string(),
         })
     });
-    from_trees.chain(from_texts).collect()
+    from_trees.chain(from_texts)
 }
 
 /// True for resources that are function configuration, not output.
@@ -218,22 +379,79 @@ fn is_config(item: &Value) -> bool {
     spec::is_spec(item) || meta::is_local_config(item)
 }
 
-/// Every namespace the input mentions.
-fn inventory(items: &[Value], default_ns: Option<&str>) -> Inventory {
+/// How the fast reader keeps a resource it read (see [`needs_tree`]):
+/// with `light`, `v1` Namespaces and ServiceAccounts stay text, since
+/// patching and targeting need only a few of their fields.
+pub fn keep(s: &Scanned, jobs: &[Job], light: bool, drop_specs: bool) -> Keep {
+    let is_spec = s.kind.as_deref() == Some(spec::KIND);
+    if is_spec && drop_specs {
+        return Keep::Drop;
+    }
+    let config = is_spec || s.local_config;
+    let (kind, api) = (s.kind.as_deref(), s.api_version.as_deref());
+    let core = |c| meta::is_core(kind, api, c);
+    let lightly = light
+        && !config
+        && ((core(CoreKind::Namespace) && !s.odd_labels) || core(CoreKind::ServiceAccount))
+        && !jobs.iter().any(|j| {
+            j.spec
+                .inject
+                .field_paths
+                .iter()
+                .any(|f| Some(f.kind.as_str()) == kind)
+        });
+    if !lightly && needs_tree_for(kind, api, config, jobs) {
+        Keep::Tree
+    } else {
+        Keep::Text
+    }
+}
+
+/// Whether a render can keep `v1` Namespaces and ServiceAccounts as text:
+/// nothing reads their trees afterwards (no check).
+pub fn light(jobs: &[Job]) -> bool {
+    !jobs.iter().any(|j| j.spec.check.enabled)
+}
+
+/// Every namespace the input mentions, in one walk in input order (a later
+/// Namespace object wins over an earlier one of the same name).
+fn inventory(items: &[Item], default_ns: Option<&str>) -> Inventory {
     let mut inv = Inventory::new();
-    for item in items.iter().filter(|i| !is_config(i)) {
-        if meta::is(item, CoreKind::Namespace) {
-            if let Some(name) = meta::name(item) {
-                inv.insert(
-                    name.to_string(),
-                    NamespaceInfo {
-                        labels: Some(meta::labels(item)),
-                        skip: meta::opted_out(item),
-                    },
-                );
+    let mention = |inv: &mut Inventory, ns: &str| {
+        if !inv.contains_key(ns) {
+            inv.insert(ns.to_string(), NamespaceInfo::default());
+        }
+    };
+    for item in items {
+        match item {
+            Item::Tree(t) if is_config(t) => {}
+            Item::Tree(t) if meta::is(t, CoreKind::Namespace) => {
+                if let Some(name) = meta::name(t) {
+                    let info = NamespaceInfo {
+                        labels: Some(Box::new(meta::labels(t))),
+                        skip: meta::opted_out(t),
+                        accounts: 0,
+                    };
+                    inv.insert(name.to_string(), info);
+                }
             }
-        } else if let Some(ns) = meta::effective_namespace_of(item, default_ns) {
-            inv.entry(ns.to_string()).or_default();
+            Item::Text(p) if matches!(p.role, Role::Namespace { .. }) => {
+                let (Role::Namespace { labels, skip }, Some(name)) = (&p.role, p.field(p.name))
+                else {
+                    continue;
+                };
+                let info = NamespaceInfo {
+                    labels: Some(labels.clone().unwrap_or_default()),
+                    skip: *skip,
+                    accounts: 0,
+                };
+                inv.insert(name.to_string(), info);
+            }
+            other => {
+                if let Some(ns) = other.effective_namespace(default_ns) {
+                    mention(&mut inv, ns);
+                }
+            }
         }
     }
     inv
@@ -302,7 +520,7 @@ mod tests {
             .into_iter()
             .map(|i| match i {
                 Item::Tree(v) => v,
-                Item::Text(p) => panic!("unexpected text item {p:?}"),
+                other => panic!("unexpected item {other:?}"),
             })
             .collect()
     }

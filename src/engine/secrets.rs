@@ -10,69 +10,139 @@ use crate::credentials::dockerconfig::{self, AuthEntry};
 use crate::engine::targeting::Selection;
 use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::meta::{self, CoreKind, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_ANNOTATION};
+use crate::k8s::resource::{Item, Stamp, Stamped};
 use crate::spec::{Registry, Spec, ValueSource};
 use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use serde_yaml_ng::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
 
-/// Rendered Secrets by (namespace, name), with the index of their spec.
-type RenderedSecrets = BTreeMap<Key, (usize, Value)>;
+/// One spec's Secret, rendered once and copied into each target namespace.
+#[derive(Debug)]
+pub(super) struct SpecSecret {
+    /// Registry servers in the Secret, in `auths` order.
+    pub servers: Vec<String>,
+    /// The Secret of the first target namespace (`None`: no target).
+    first: Option<Value>,
+    /// The same as text with a hole for the namespace (compact renders).
+    stamp: Option<Arc<Stamp>>,
+}
 
-/// Resolves a spec's credentials and renders its Secret for every target.
+impl SpecSecret {
+    /// The Secret in namespace `ns`, as the output holds it.
+    fn item(&self, ns: &str) -> Item {
+        match &self.stamp {
+            Some(stamp) => Item::Stamped(Stamped {
+                stamp: Arc::clone(stamp),
+                namespace: ns.into(),
+                name: None,
+            }),
+            None => Item::Tree(self.tree(ns)),
+        }
+    }
+
+    fn tree(&self, ns: &str) -> Value {
+        let first = self
+            .first
+            .as_ref()
+            .expect("a Secret is placed only for a target");
+        if meta::namespace(first) == Some(ns) {
+            first.clone()
+        } else {
+            meta::with_namespace(first.clone(), ns)
+        }
+    }
+}
+
+/// Resolves each spec's credentials and renders its Secret once; fails
+/// when two specs would render the same Secret in one namespace.
 pub(super) fn render_secrets(
     jobs: &[Job],
     selections: &[Selection],
     findings: &mut Vec<Finding>,
-) -> Result<(RenderedSecrets, Vec<Vec<String>>)> {
-    let mut out: RenderedSecrets = BTreeMap::new();
-    let mut servers = Vec::new();
+    compact: bool,
+) -> Result<Vec<SpecSecret>> {
+    let mut out = Vec::new();
     for (idx, (job, sel)) in jobs.iter().zip(selections).enumerate() {
-        if sel.targets.is_empty() {
-            servers.push(Vec::new());
+        let Some(first_ns) = sel.targets.first() else {
+            out.push(SpecSecret {
+                servers: Vec::new(),
+                first: None,
+                stamp: None,
+            });
             continue;
-        }
+        };
         let spec = &job.spec;
         let payload = payload(spec, &job.resolver, findings).with_context(|| spec.origin.clone());
         job.resolver.forget();
-        let (payload, spec_servers) = payload?;
-        servers.push(spec_servers);
+        let (payload, servers) = payload?;
+        // In the order the namespaces are rendered: the first, then the rest.
+        conflicts(jobs, selections, idx, ..1)?;
         let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
         labels.extend(spec.secret_labels.iter().cloned());
         let mut annotations = vec![(SPEC_ANNOTATION.to_string(), spec_id(spec))];
         annotations.extend(spec.secret_annotations.iter().cloned());
-        let mut first: Option<Value> = None;
-        for ns in &sel.targets {
-            let key = (ns.clone(), spec.secret_name.clone());
-            if let Some((other, _)) = out.get(&key) {
-                bail!(
-                    "{} and {} both render Secret {ns}/{}: give one of them another spec.secretName",
-                    jobs[*other].spec.origin,
-                    spec.origin,
-                    spec.secret_name
-                );
-            }
-            // The template runs (and is checked) once per spec; other
-            // namespaces get a copy with their namespace.
-            let secret = match &first {
-                Some(rendered) => meta::with_namespace(rendered.clone(), ns),
-                None => {
-                    let ctx = SecretContext {
-                        name: &spec.secret_name,
-                        namespace: ns,
-                        labels: &labels,
-                        annotations: &annotations,
-                        dockerconfigjson: &payload,
-                    };
-                    let rendered =
-                        templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)?;
-                    first.insert(rendered).clone()
-                }
-            };
-            out.insert(key, (idx, secret));
+        // The template runs (and is checked) once per spec; other
+        // namespaces get a copy with their namespace.
+        let ctx = SecretContext {
+            name: &spec.secret_name,
+            namespace: first_ns,
+            labels: &labels,
+            annotations: &annotations,
+            dockerconfigjson: &payload,
+        };
+        let rendered = templates::render(
+            templates::SECRET,
+            ctx,
+            "Secret",
+            &spec.secret_name,
+            first_ns,
+        )?;
+        conflicts(jobs, selections, idx, 1..)?;
+        let stamp = compact
+            .then(|| templates::stamp(&rendered, "Secret", Some(&spec.secret_name)))
+            .flatten()
+            .map(Arc::new);
+        out.push(SpecSecret {
+            servers,
+            first: Some(rendered),
+            stamp,
+        });
+    }
+    Ok(out)
+}
+
+/// The first target of spec `idx` that an earlier spec with the same
+/// Secret name targets too is an error naming both.
+fn conflicts(
+    jobs: &[Job],
+    selections: &[Selection],
+    idx: usize,
+    which: impl std::slice::SliceIndex<[String], Output = [String]>,
+) -> Result<()> {
+    let spec = &jobs[idx].spec;
+    let earlier: Vec<usize> = (0..idx)
+        .filter(|&j| jobs[j].spec.secret_name == spec.secret_name)
+        .collect();
+    if earlier.is_empty() {
+        return Ok(());
+    }
+    for ns in &selections[idx].targets[which] {
+        if let Some(&other) = earlier
+            .iter()
+            .find(|&&j| selections[j].targets.binary_search(ns).is_ok())
+        {
+            bail!(
+                "{} and {} both render Secret {ns}/{}: give one of them another spec.secretName",
+                jobs[other].spec.origin,
+                spec.origin,
+                spec.secret_name
+            );
         }
     }
-    Ok((out, servers))
+    Ok(())
 }
 
 /// The base64 `.dockerconfigjson` of one spec. Plaintext credentials live
@@ -170,39 +240,144 @@ fn payload(
 }
 
 /// Replaces Secrets regcred rendered earlier in place; refuses to overwrite
-/// anyone else's. Returns the Secrets that are new, sorted.
+/// anyone else's. Returns the (namespace, name) of those replaced: the
+/// others are new.
 pub(super) fn place_secrets(
-    items: &mut [Value],
-    mut secrets: RenderedSecrets,
+    items: &mut [Item],
+    secrets: &[SpecSecret],
+    jobs: &[Job],
+    selections: &[Selection],
     default_ns: Option<&str>,
-) -> Result<Vec<Value>> {
-    for item in items.iter_mut().filter(|i| meta::is(i, CoreKind::Secret)) {
+) -> Result<HashSet<Key>> {
+    // The spec whose Secret `name` lands in `ns` (one at most: conflicts
+    // failed the render).
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        by_name
+            .entry(job.spec.secret_name.as_str())
+            .or_default()
+            .push(j);
+    }
+    let owner = |ns: &str, name: &str| {
+        by_name.get(name)?.iter().copied().find(|&j| {
+            selections[j]
+                .targets
+                .binary_search_by(|t| t.as_str().cmp(ns))
+                .is_ok()
+        })
+    };
+    let mut replaced: HashSet<Key> = HashSet::new();
+    for item in items.iter_mut() {
+        let Item::Tree(item) = item else {
+            continue;
+        };
+        if !meta::is(item, CoreKind::Secret) {
+            continue;
+        }
         let (Some(ns), Some(name)) = (
             meta::effective_namespace_of(item, default_ns),
             meta::name(item),
         ) else {
             continue;
         };
+        let Some(j) = owner(ns, name) else {
+            continue;
+        };
         let key = (ns.to_string(), name.to_string());
-        if let Some((_, secret)) = secrets.get(&key) {
-            if !meta::is_managed(item) {
+        if replaced.contains(&key) {
+            continue;
+        }
+        let secret = secrets[j].tree(ns);
+        if !meta::is_managed(item) {
+            bail!(
+                "Secret {ns}/{name} already exists in the input and is not managed by regcred (no label {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}): remove it or choose another spec.secretName"
+            );
+        }
+        let by_spec = |v: &Value| meta::annotation(v, SPEC_ANNOTATION).map(str::to_string);
+        if let (Some(before), Some(now)) = (by_spec(item), by_spec(&secret)) {
+            if before != now {
                 bail!(
-                    "Secret {ns}/{name} already exists in the input and is not managed by regcred (no label {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}): remove it or choose another spec.secretName"
+                    "Secret {ns}/{name} was rendered by spec {before:?} and spec {now:?} renders it too: give one of them another spec.secretName"
                 );
             }
-            let by_spec = |v: &Value| meta::annotation(v, SPEC_ANNOTATION).map(str::to_string);
-            if let (Some(before), Some(now)) = (by_spec(item), by_spec(secret)) {
-                if before != now {
-                    bail!(
-                        "Secret {ns}/{name} was rendered by spec {before:?} and spec {now:?} renders it too: give one of them another spec.secretName"
-                    );
+        }
+        let mut fresh = secret;
+        meta::keep_runner_annotations(item, &mut fresh);
+        *item = fresh;
+        replaced.insert(key);
+    }
+    Ok(replaced)
+}
+
+/// The Secrets a render adds, sorted by namespace and name, made one at a
+/// time as they are taken: a compact render holds no item per Secret, only
+/// each spec's target list, which it has anyway.
+#[derive(Debug)]
+pub struct NewSecrets {
+    secrets: Vec<SpecSecret>,
+    names: Vec<String>,
+    targets: Vec<Vec<String>>,
+    replaced: HashSet<Key>,
+    /// The next target of each spec.
+    next: Vec<usize>,
+    /// With several specs: their next targets, smallest first, so that
+    /// taking one costs log(specs), not specs.
+    heap: BinaryHeap<Reverse<(String, String, usize)>>,
+}
+
+impl NewSecrets {
+    pub(super) fn new(
+        secrets: Vec<SpecSecret>,
+        jobs: &[Job],
+        targets: Vec<Vec<String>>,
+        replaced: HashSet<Key>,
+    ) -> Self {
+        let names: Vec<String> = jobs.iter().map(|j| j.spec.secret_name.clone()).collect();
+        let mut heap = BinaryHeap::new();
+        if secrets.len() > 1 {
+            for (j, t) in targets.iter().enumerate() {
+                if let Some(ns) = t.first() {
+                    heap.push(Reverse((ns.clone(), names[j].clone(), j)));
                 }
             }
-            let mut fresh = secret.clone();
-            meta::keep_runner_annotations(item, &mut fresh);
-            *item = fresh;
-            secrets.remove(&key);
+        }
+        NewSecrets {
+            next: vec![0; secrets.len()],
+            names,
+            secrets,
+            targets,
+            replaced,
+            heap,
         }
     }
-    Ok(secrets.into_values().map(|(_, v)| v).collect())
+
+    /// The spec of the next Secret, in (namespace, name) order.
+    fn take(&mut self) -> Option<usize> {
+        if self.secrets.len() == 1 {
+            return (self.next[0] < self.targets[0].len()).then_some(0);
+        }
+        let Reverse((_, name, j)) = self.heap.pop()?;
+        if let Some(ns) = self.targets[j].get(self.next[j] + 1) {
+            self.heap.push(Reverse((ns.clone(), name, j)));
+        }
+        Some(j)
+    }
+}
+
+impl Iterator for NewSecrets {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        loop {
+            let j = self.take()?;
+            let ns = &self.targets[j][self.next[j]];
+            self.next[j] += 1;
+            if !self.replaced.is_empty()
+                && self.replaced.contains(&(ns.clone(), self.names[j].clone()))
+            {
+                continue;
+            }
+            return Some(self.secrets[j].item(ns));
+        }
+    }
 }

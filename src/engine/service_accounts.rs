@@ -6,59 +6,264 @@
 //! regcred appends to the list it was given, keeping every other entry.
 
 use super::report::SpecReport;
-use super::targeting::{self, Selection};
+use super::targeting::{self, Inventory, Selection};
 use super::templates::{self, ServiceAccountContext};
 use super::{Job, Key};
 use crate::k8s::meta::{self, CoreKind, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use crate::k8s::resource::{Account, Item, Passthrough, Role, Stamp, Stamped};
+use crate::k8s::scan::{self, PullList};
+use crate::k8s::workloads;
 use crate::yaml;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use serde_yaml_ng::{Mapping, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
-/// Appends each spec's Secret to the `imagePullSecrets` of matching input
-/// ServiceAccounts. Returns the (namespace, name) of every input SA and how
-/// many of them a spec selected.
-pub(super) fn patch_service_accounts(
-    items: &mut [Value],
-    jobs: &[Job],
-    selections: &[Selection],
-    reports: &mut [SpecReport],
-    default_ns: Option<&str>,
-) -> Result<(BTreeSet<Key>, usize)> {
-    let mut existing = BTreeSet::new();
-    let mut patched = 0;
-    for item in items
-        .iter_mut()
-        .filter(|i| meta::is(i, CoreKind::ServiceAccount))
-    {
-        let (Some(ns), Some(name)) = (
-            meta::effective_namespace_of(item, default_ns),
-            meta::name(item),
-        ) else {
-            continue;
-        };
-        let (ns, name) = (ns.to_string(), name.to_string());
-        existing.insert((ns.clone(), name.clone()));
-        if meta::opted_out(item) {
-            continue;
-        }
-        let mut selected = false;
-        for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
-            let sa = &job.spec.service_accounts;
-            if sel.targets.binary_search(&ns).is_ok()
-                && targeting::service_account_selected(&sa.include, &sa.exclude, &ns, &name)
-            {
-                add_pull_secret(item, &job.spec.secret_name)
-                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
-                selected = true;
-                if let Some(r) = report.namespace(&ns) {
-                    r.patched_service_accounts.push(name.clone());
+/// The input's ServiceAccounts whose names a spec could create (its
+/// literal names): a bit per name in each namespace's inventory entry, so
+/// that millions of them cost no set of their own.
+pub(super) struct Existing {
+    literals: Vec<String>,
+    /// Accounts whose namespace has no inventory entry, or with names past
+    /// the 64 bits.
+    others: HashSet<Key>,
+}
+
+impl Existing {
+    pub(super) fn new(jobs: &[Job]) -> Self {
+        let mut literals: Vec<String> = Vec::new();
+        for job in jobs
+            .iter()
+            .filter(|j| j.spec.service_accounts.create_missing)
+        {
+            for p in &job.spec.service_accounts.include {
+                let name = p.name.as_str();
+                if p.name.is_literal() && !literals.iter().any(|l| l == name) {
+                    literals.push(name.to_string());
                 }
             }
         }
+        Existing {
+            literals,
+            others: HashSet::new(),
+        }
+    }
+
+    fn bit(&self, name: &str) -> Option<u64> {
+        let i = self.literals.iter().position(|l| l == name)?;
+        (i < 64).then(|| 1 << i)
+    }
+
+    fn mark(&mut self, inventory: &mut Inventory, ns: &str, name: &str) {
+        if !self.literals.iter().any(|l| l == name) {
+            return;
+        }
+        match (self.bit(name), inventory.get_mut(ns)) {
+            (Some(bit), Some(info)) => info.accounts |= bit,
+            _ => {
+                self.others.insert((ns.to_string(), name.to_string()));
+            }
+        }
+    }
+
+    pub(super) fn contains(&self, inventory: &Inventory, ns: &str, name: &str) -> bool {
+        let marked = match (self.bit(name), inventory.get(ns)) {
+            (Some(bit), Some(info)) => info.accounts & bit != 0,
+            _ => false,
+        };
+        marked || self.others.contains(&(ns.to_string(), name.to_string()))
+    }
+}
+
+/// Appends each spec's Secret to the `imagePullSecrets` of matching input
+/// ServiceAccounts, trees and text alike, in input order. Marks every
+/// input SA in `existing`; returns how many of them a spec selected.
+pub(super) fn patch_service_accounts(
+    items: &mut [Item],
+    jobs: &[Job],
+    selections: &[Selection],
+    reports: &mut [SpecReport],
+    inventory: &mut Inventory,
+    existing: &mut Existing,
+    default_ns: Option<&str>,
+) -> Result<usize> {
+    let mut lists = Appended::default();
+    let mut patched = 0;
+    for item in items.iter_mut() {
+        let selected = match item {
+            Item::Tree(v) if meta::is(v, CoreKind::ServiceAccount) => patch_tree(
+                v, jobs, selections, reports, inventory, existing, default_ns,
+            )?,
+            Item::Text(p) if matches!(p.role, Role::ServiceAccount(_)) => patch_text(
+                p, jobs, selections, reports, inventory, existing, default_ns, &mut lists,
+            )?,
+            _ => false,
+        };
         patched += usize::from(selected);
     }
-    Ok((existing, patched))
+    // The lists, now complete, shared by every account that appends one.
+    if !lists.lists.is_empty() {
+        let shared = Arc::new(lists.lists);
+        for item in items.iter_mut() {
+            if let Item::Text(p) = item {
+                if let Role::ServiceAccount(account) = &mut p.role {
+                    if account.added != 0 {
+                        account.appended = Some(Arc::clone(&shared));
+                    }
+                }
+            }
+        }
+    }
+    Ok(patched)
+}
+
+/// The distinct lists of Secret names appended to text ServiceAccounts,
+/// each kept once (an account holds its list's number).
+#[derive(Default)]
+struct Appended {
+    lists: Vec<Vec<Box<str>>>,
+    index: HashMap<Vec<usize>, u32>,
+}
+
+impl Appended {
+    /// The number (from 1) of the list of these specs' Secret names.
+    fn intern(&mut self, specs: Vec<usize>, jobs: &[Job]) -> u32 {
+        if let Some(&i) = self.index.get(&specs) {
+            return i;
+        }
+        let names = specs
+            .iter()
+            .map(|&j| Box::from(jobs[j].spec.secret_name.as_str()))
+            .collect();
+        self.lists.push(names);
+        let i = u32::try_from(self.lists.len()).expect("fewer lists than accounts");
+        self.index.insert(specs, i);
+        i
+    }
+}
+
+/// Whether spec `job` selects ServiceAccount `ns/name`.
+fn selects(job: &Job, sel: &Selection, ns: &str, name: &str) -> bool {
+    let sa = &job.spec.service_accounts;
+    sel.targets.binary_search_by(|t| t.as_str().cmp(ns)).is_ok()
+        && targeting::service_account_selected(&sa.include, &sa.exclude, ns, name)
+}
+
+fn patch_tree(
+    item: &mut Value,
+    jobs: &[Job],
+    selections: &[Selection],
+    reports: &mut [SpecReport],
+    inventory: &mut Inventory,
+    existing: &mut Existing,
+    default_ns: Option<&str>,
+) -> Result<bool> {
+    let (Some(ns), Some(name)) = (
+        meta::effective_namespace_of(item, default_ns),
+        meta::name(item),
+    ) else {
+        return Ok(false);
+    };
+    let (ns, name) = (ns.to_string(), name.to_string());
+    existing.mark(inventory, &ns, &name);
+    if meta::opted_out(item) {
+        return Ok(false);
+    }
+    let mut selected = false;
+    // The names listed, read once: many specs cost linear time, not quadratic.
+    let mut listed: Option<HashSet<String>> = None;
+    for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
+        if selects(job, sel, &ns, &name) {
+            let secret = &job.spec.secret_name;
+            let known = listed
+                .get_or_insert_with(|| workloads::pull_secret_names(item).into_iter().collect());
+            if !known.contains(secret) {
+                add_pull_secret(item, secret)
+                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
+                known.insert(secret.clone());
+            }
+            selected = true;
+            if let Some(r) = report.namespace(&ns) {
+                r.patched_service_accounts.push(name.clone());
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// [`patch_tree`] for a ServiceAccount kept as text: the entries to append
+/// are recorded, and spliced in when it is written.
+#[allow(clippy::too_many_arguments)]
+fn patch_text(
+    p: &mut Passthrough,
+    jobs: &[Job],
+    selections: &[Selection],
+    reports: &mut [SpecReport],
+    inventory: &mut Inventory,
+    existing: &mut Existing,
+    default_ns: Option<&str>,
+    lists: &mut Appended,
+) -> Result<bool> {
+    let Role::ServiceAccount(account) = &p.role else {
+        return Ok(false);
+    };
+    let (Some(ns), Some(name)) = (
+        meta::effective_namespace(p.field(p.kind), p.field(p.namespace), default_ns),
+        p.field(p.name),
+    ) else {
+        return Ok(false);
+    };
+    existing.mark(inventory, ns, name);
+    if account.skip {
+        return Ok(false);
+    }
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut chosen_names: HashSet<&str> = HashSet::new();
+    // The names the input lists, read again only for specs past the 32
+    // the account keeps bits for.
+    let mut listed: Option<HashSet<String>> = None;
+    let mut selected = false;
+    for (j, ((job, sel), report)) in jobs
+        .iter()
+        .zip(selections)
+        .zip(reports.iter_mut())
+        .enumerate()
+    {
+        if !selects(job, sel, ns, name) {
+            continue;
+        }
+        if account.list == PullList::Invalid {
+            return Err(anyhow!("imagePullSecrets: must be a list")
+                .context(format!("ServiceAccount {ns}/{name}")));
+        }
+        let secret = &job.spec.secret_name;
+        let had = if j < 32 {
+            account.has & (1 << j) != 0
+        } else {
+            listed
+                .get_or_insert_with(|| {
+                    let text = p.text.as_str();
+                    scan::pulls_after(text, p.text.is_entry(), &Account::default())
+                        .into_iter()
+                        .collect()
+                })
+                .contains(secret)
+        };
+        if !had && chosen_names.insert(secret.as_str()) {
+            chosen.push(j);
+        }
+        selected = true;
+        if let Some(r) = report.namespace(ns) {
+            r.patched_service_accounts.push(name.to_string());
+        }
+    }
+    if !chosen.is_empty() {
+        let list = lists.intern(chosen, jobs);
+        if let Role::ServiceAccount(account) = &mut p.role {
+            account.added = list;
+        }
+    }
+    Ok(selected)
 }
 
 /// Appends `{name: secret}` unless present; keeps every other entry.
@@ -111,16 +316,28 @@ struct NewServiceAccount {
     annotations: Vec<(String, String)>,
 }
 
+/// What sets created ServiceAccounts apart besides their name and
+/// namespace: their pull Secrets and annotations (one stamp each).
+type Shape = (Vec<String>, Vec<(String, String)>);
+
+/// A ServiceAccount regcred creates, and the pull Secrets it lists.
+pub(super) struct NewAccount {
+    pub item: Item,
+    pub key: Key,
+    pub pull_secrets: Vec<String>,
+}
+
 /// ServiceAccounts the specs name literally that the input lacks. Every
 /// spec whose patterns select a created SA adds its Secret to it, exactly as
 /// it would if the SA were in the input, so re-rendering the output changes
-/// nothing.
+/// nothing. `compact`: stamped text, one template run per kind of account.
 pub(super) fn missing_service_accounts(
     jobs: &[Job],
     selections: &[Selection],
-    existing: &BTreeSet<Key>,
+    existing: &dyn Fn(&str, &str) -> bool,
     reports: &mut [SpecReport],
-) -> Result<Vec<Value>> {
+    compact: bool,
+) -> Result<Vec<NewAccount>> {
     let mut wanted: BTreeMap<Key, NewServiceAccount> = BTreeMap::new();
     for (job, sel) in jobs.iter().zip(selections) {
         let sa = &job.spec.service_accounts;
@@ -129,10 +346,10 @@ pub(super) fn missing_service_accounts(
         }
         for ns in &sel.targets {
             for name in sa.include.iter().filter_map(|p| p.literal_in(ns)) {
-                let key = (ns.clone(), name.to_string());
-                if existing.contains(&key) || sa.exclude.iter().any(|x| x.matches(ns, name)) {
+                if existing(ns, name) || sa.exclude.iter().any(|x| x.matches(ns, name)) {
                     continue;
                 }
+                let key = (ns.clone(), name.to_string());
                 let new = wanted.entry(key).or_default();
                 merge_annotations(&mut new.annotations, &job.spec.service_account_annotations)
                     .map_err(|e| {
@@ -142,12 +359,10 @@ pub(super) fn missing_service_accounts(
         }
     }
     for ((ns, name), new) in wanted.iter_mut() {
+        // A set, so that many specs cost linear time, not quadratic.
+        let mut listed: HashSet<&str> = HashSet::new();
         for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
-            let sa = &job.spec.service_accounts;
-            if sel.targets.binary_search(ns).is_ok()
-                && targeting::service_account_selected(&sa.include, &sa.exclude, ns, name)
-                && !new.pull_secrets.contains(&job.spec.secret_name)
-            {
+            if selects(job, sel, ns, name) && listed.insert(&job.spec.secret_name) {
                 new.pull_secrets.push(job.spec.secret_name.clone());
                 if let Some(r) = report.namespace(ns) {
                     r.created_service_accounts.push(name.clone());
@@ -156,23 +371,44 @@ pub(super) fn missing_service_accounts(
         }
     }
     let labels = [(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
+    let mut stamps: HashMap<Shape, Option<Arc<Stamp>>> = HashMap::new();
     wanted
         .into_iter()
         .map(|((ns, name), new)| {
-            let ctx = ServiceAccountContext {
-                name: &name,
-                namespace: &ns,
-                labels: &labels,
-                annotations: &new.annotations,
-                pull_secrets: &new.pull_secrets,
+            let shape = (new.pull_secrets.clone(), new.annotations.clone());
+            let item = match stamps.get(&shape) {
+                Some(Some(stamp)) => Item::Stamped(Stamped {
+                    stamp: Arc::clone(stamp),
+                    namespace: ns.as_str().into(),
+                    name: Some(name.as_str().into()),
+                }),
+                _ => {
+                    let ctx = ServiceAccountContext {
+                        name: &name,
+                        namespace: &ns,
+                        labels: &labels,
+                        annotations: &new.annotations,
+                        pull_secrets: &new.pull_secrets,
+                    };
+                    let tree = templates::render(
+                        templates::SERVICE_ACCOUNT,
+                        ctx,
+                        "ServiceAccount",
+                        &name,
+                        &ns,
+                    )?;
+                    if compact && !stamps.contains_key(&shape) {
+                        let stamp = templates::stamp(&tree, "ServiceAccount", None).map(Arc::new);
+                        stamps.insert(shape, stamp);
+                    }
+                    Item::Tree(tree)
+                }
             };
-            templates::render(
-                templates::SERVICE_ACCOUNT,
-                ctx,
-                "ServiceAccount",
-                &name,
-                &ns,
-            )
+            Ok(NewAccount {
+                item,
+                key: (ns, name),
+                pull_secrets: new.pull_secrets,
+            })
         })
         .collect()
 }

@@ -17,9 +17,12 @@ pub const DEFAULT_EXCLUDES: &[&str] = &["kube-system", "kube-public", "kube-node
 #[derive(Debug, Clone, Default)]
 pub struct NamespaceInfo {
     /// Labels of the Namespace object, when the input holds one.
-    pub labels: Option<Mapping>,
+    pub labels: Option<Box<Mapping>>,
     /// The Namespace object opts out with `regcred.dev/skip: "true"`.
     pub skip: bool,
+    /// ServiceAccounts in it that a spec could create, a bit per literal
+    /// name (see `service_accounts::Existing`).
+    pub accounts: u64,
 }
 
 /// Every namespace the input mentions, sorted by name.
@@ -61,7 +64,14 @@ pub struct Selection {
 }
 
 /// Applies a spec's namespace rules to the inventory.
+#[cfg(test)]
 pub fn select_namespaces(rules: &NamespaceTargets, inventory: &Inventory) -> Selection {
+    select(rules, inventory, true)
+}
+
+/// [`select_namespaces`]; `skipped` is only filled when `detail` (it is
+/// for `regcred explain`, and as long as the inventory).
+pub fn select(rules: &NamespaceTargets, inventory: &Inventory, detail: bool) -> Selection {
     let mut sel = Selection::default();
     let listed: HashSet<&str> = rules.names.iter().map(String::as_str).collect();
     for (name, info) in inventory {
@@ -73,7 +83,8 @@ pub fn select_namespaces(rules: &NamespaceTargets, inventory: &Inventory) -> Sel
             Err(reason) if listed.contains(name.as_str()) && reason != SkipReason::OptOut => {
                 sel.targets.push(name.clone())
             }
-            Err(reason) => sel.skipped.push((name.clone(), reason)),
+            Err(reason) if detail => sel.skipped.push((name.clone(), reason)),
+            Err(_) => {}
         }
     }
     for name in &rules.names {
@@ -161,8 +172,9 @@ mod tests {
                 (
                     name.to_string(),
                     NamespaceInfo {
-                        labels,
+                        labels: labels.map(Box::new),
                         skip: *skip,
+                        accounts: 0,
                     },
                 )
             })

@@ -6,6 +6,7 @@
 //! that breaks the YAML fails the render instead of shipping a bad manifest.
 
 use crate::k8s::meta;
+use crate::k8s::resource::Stamp;
 use crate::yaml;
 use anyhow::{Result, anyhow, bail};
 use minijinja::Environment;
@@ -88,4 +89,36 @@ pub fn render(
         );
     }
     Ok(value)
+}
+
+/// Placeholders for a stamp's holes (a spec that uses them in its own
+/// labels or annotations gets no stamp: each must occur once).
+const NAMESPACE_MARK: &str = "regcred-stamp-namespace-hole-7f3a";
+const NAME_MARK: &str = "regcred-stamp-name-hole-7f3a";
+
+/// `value` (a rendered object) as a stamp with a hole for its namespace
+/// and, unless `name` is given, its name: written once, filled per
+/// namespace. `None` when the stamp would not write exactly what the
+/// writer writes for `value` (the caller then keeps trees).
+pub fn stamp(value: &Value, kind: &str, name: Option<&str>) -> Option<Stamp> {
+    let mut marked = meta::with_namespace(value.clone(), NAMESPACE_MARK);
+    if name.is_none() {
+        if let Some(Value::Mapping(m)) = marked.get_mut("metadata") {
+            m.insert(
+                Value::String("name".into()),
+                Value::String(NAME_MARK.into()),
+            );
+        }
+    }
+    let text = yaml::to_string(&marked).ok()?;
+    let stamp = Stamp::new(
+        kind,
+        name.map(str::to_string),
+        &text,
+        NAMESPACE_MARK,
+        NAME_MARK,
+    )?;
+    let expected = yaml::to_string(value).ok()?;
+    let filled = stamp.fill(meta::namespace(value)?, meta::name(value))?;
+    (filled == expected).then_some(stamp)
 }

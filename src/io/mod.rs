@@ -22,13 +22,16 @@ pub(crate) mod resourcelist;
 pub(crate) mod walk;
 
 use anyhow::Result;
-use std::io::Read;
+use std::io::{Read, Write};
 
 /// What a run wants printed, and its exit code.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// Bytes, not text: `decrypt` prints binary plaintext as it is.
     pub stdout: Vec<u8>,
+    /// Output written after `stdout` as it is produced, so that a large
+    /// render is never held whole. It cannot fail but for the writer.
+    pub stream: Option<Stream>,
     /// Errors and warnings, one per line.
     pub stderr: Vec<String>,
     /// Informational lines, shown with `--verbose`.
@@ -46,6 +49,7 @@ impl Outcome {
     pub fn failed(err: anyhow::Error, stdout: impl Into<Vec<u8>>) -> Self {
         Outcome {
             stdout: stdout.into(),
+            stream: None,
             stderr: vec![format!("error: {err:#}")],
             info: Vec::new(),
             code: 1,
@@ -61,6 +65,30 @@ impl Outcome {
     }
 }
 
+/// Writes output to a writer, once.
+pub type WriteOnce = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()>>;
+
+/// Output produced while it is written.
+pub struct Stream(pub WriteOnce);
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream")
+    }
+}
+
+impl Outcome {
+    /// The outcome with its stream written into `stdout`, for callers that
+    /// need the bytes.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub fn collected(mut self) -> Self {
+        if let Some(Stream(write)) = self.stream.take() {
+            write(&mut self.stdout).expect("writing to memory does not fail");
+        }
+        self
+    }
+}
+
 /// Whether stdin is a pipe or a file rather than a terminal.
 pub fn stdin_is_piped() -> bool {
     use std::io::IsTerminal;
@@ -69,7 +97,10 @@ pub fn stdin_is_piped() -> bool {
 
 /// All of stdin, as text.
 pub fn read_stdin() -> Result<String> {
-    let mut s = String::new();
+    // Sized up front when stdin is a file: a large input read into a
+    // doubling buffer is copied several times and held at up to twice its size.
+    let size = std::fs::metadata("/dev/stdin").map_or(0, |m| m.len());
+    let mut s = String::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     std::io::stdin()
         .read_to_string(&mut s)
         .map_err(|e| anyhow::anyhow!("cannot read stdin: {e}"))?;

@@ -14,13 +14,16 @@
 use crate::k8s::finding::Finding;
 use crate::k8s::meta;
 use crate::k8s::resource::Item;
-use crate::yaml;
+use crate::k8s::scan::Scanned;
+use crate::yaml::{self, lite};
 use anyhow::{Result, bail};
 use serde_yaml_ng::{Mapping, Value};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::Outcome;
+use super::documents::Reading;
 
 /// The ResourceList apiVersion written when the input names none.
 const DEFAULT_API_VERSION: &str = "config.kubernetes.io/v1";
@@ -53,6 +56,8 @@ enum Items<'a> {
 pub struct Processed {
     /// The output items.
     pub items: Vec<Item>,
+    /// Output items after `items`, made as they are written.
+    pub tail: Option<Box<dyn Iterator<Item = Item>>>,
     /// The `results` entries.
     pub results: Vec<Finding>,
     /// A validator failed: echo the input items instead of `items`, exit 1.
@@ -77,9 +82,10 @@ pub fn execute(input: &str, process: impl FnOnce(&ResourceList) -> Result<Proces
         }
     };
     match process(&rl) {
-        Ok(p) if !p.failed => match write_items(&rl.api_version, &p.items, &p.results) {
-            Ok(stdout) => Outcome {
-                stdout: stdout.into(),
+        Ok(p) if !p.failed => match stream_items(&rl.api_version, p.items, p.tail, &p.results) {
+            Ok((head, stream)) => Outcome {
+                stdout: head.into(),
+                stream: Some(stream),
                 stderr: p.stderr,
                 ..Outcome::default()
             },
@@ -181,6 +187,33 @@ impl ResourceList<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// The items, read by the fast reader ([`lite`]) straight from `src`
+    /// (the text this list was read from): `None` when they are outside
+    /// its subset or any is not a resource to take as it is; the caller
+    /// then reads them with [`Self::for_each_item`].
+    pub fn fast_items(&self, src: &Arc<String>, reading: &Reading) -> Option<Vec<Item>> {
+        let Items::Streamed(top) = &self.items else {
+            return None;
+        };
+        let range = top.entry_range("items")?;
+        let head = "items:\n";
+        if !src[range.clone()].starts_with(head) {
+            return None;
+        }
+        let mut items = Vec::new();
+        lite::elements(
+            src,
+            range.start + head.len()..range.end,
+            || Scanned::new(reading.labels),
+            |element, written, scanned| {
+                items.extend(reading.item(src, element, written, scanned, true)?);
+                Some(())
+            },
+        )?;
+        self.items_valid.set(Some(items.len()));
+        Some(items)
     }
 
     /// Whether the items' text parses into at least one item (an empty or
@@ -322,6 +355,37 @@ fn write_items(api_version: &str, items: &[Item], results: &[Finding]) -> Result
     Ok(out)
 }
 
+/// The output ResourceList as its header and a stream of the items and
+/// results: written as produced, so a large list is never held whole.
+/// Everything that can fail (a tree the writer refuses) fails here.
+fn stream_items(
+    api_version: &str,
+    items: Vec<Item>,
+    more: Option<Box<dyn Iterator<Item = Item>>>,
+    results: &[Finding],
+) -> Result<(String, super::Stream)> {
+    let head = header(api_version)?;
+    let mut tail = String::new();
+    push_results(&mut tail, results)?;
+    let items = super::documents::frozen(items)?;
+    let write = move |w: &mut dyn std::io::Write| {
+        let mut more = more.into_iter().flatten().peekable();
+        if items.is_empty() && more.peek().is_none() {
+            w.write_all(b"items: []\n")?;
+        } else {
+            w.write_all(b"items:\n")?;
+            for item in &items {
+                item.write_entry(w)?;
+            }
+            for item in more {
+                item.write_entry(w)?;
+            }
+        }
+        w.write_all(tail.as_bytes())
+    };
+    Ok((head, super::Stream(Box::new(write))))
+}
+
 /// Appends a document body as a `- ` entry of a sequence at column 0.
 fn push_entry(out: &mut String, body: &str) {
     for (i, line) in body.split_inclusive('\n').enumerate() {
@@ -367,7 +431,8 @@ mod tests {
                     items,
                     ..Processed::default()
                 })
-            });
+            })
+            .collected();
             assert_eq!(out.code, 1);
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert!(stdout.contains("complex mapping keys"), "{stdout}");
@@ -387,7 +452,7 @@ mod tests {
             "kind: ResourceList\nitems: ~\n",
             "kind: ResourceList\nitems: []\n",
         ] {
-            let out = execute(input, |_| Err(anyhow!("boom")));
+            let out = execute(input, |_| Err(anyhow!("boom"))).collected();
             assert_eq!(out.code, 1);
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert!(items_of(&stdout).is_empty(), "{stdout}");

@@ -18,7 +18,7 @@ pub const SKIP_ANNOTATION: &str = "regcred.dev/skip";
 /// a second spec (another kustomize transformer) cannot silently replace it.
 pub const SPEC_ANNOTATION: &str = "regcred.dev/spec";
 /// Marks function configuration that a KRM runner must not emit.
-const LOCAL_CONFIG_ANNOTATION: &str = "config.kubernetes.io/local-config";
+pub const LOCAL_CONFIG_ANNOTATION: &str = "config.kubernetes.io/local-config";
 
 /// Annotation prefixes kustomize and kpt use to track a resource (file
 /// path, index, ids); a replaced resource must carry them over unchanged.
@@ -91,7 +91,12 @@ pub fn api_version(obj: &Value) -> Option<&str> {
 /// Whether `obj` is the core `v1` object of this kind (a CRD may reuse the
 /// kind name in another group; that is not a Secret).
 pub fn is(obj: &Value, core: CoreKind) -> bool {
-    kind(obj) == Some(core.as_str()) && api_version(obj) == Some("v1")
+    is_core(kind(obj), api_version(obj), core)
+}
+
+/// [`is`] from an object's kind and apiVersion.
+pub fn is_core(kind: Option<&str>, api_version: Option<&str>, core: CoreKind) -> bool {
+    kind == Some(core.as_str()) && api_version == Some("v1")
 }
 
 /// Whether a kind lives outside namespaces.

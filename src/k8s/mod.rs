@@ -13,4 +13,5 @@ pub(crate) mod image;
 pub(crate) mod meta;
 pub(crate) mod names;
 pub(crate) mod resource;
+pub(crate) mod scan;
 pub(crate) mod workloads;

@@ -31,12 +31,16 @@ pub fn check_label(s: &str, field: &str) -> Result<()> {
 
 /// DNS-1123 subdomain: at most 253 characters, dot-separated labels.
 pub fn check_subdomain(s: &str, field: &str) -> Result<()> {
-    if s.len() > 253 || !s.split('.').all(is_label) {
+    if !is_subdomain(s) {
         bail!(
             "{field}: {s:?} is not a valid name (DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit)"
         );
     }
     Ok(())
+}
+
+fn is_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_label)
 }
 
 /// A registry server key as kubectl accepts it: any non-empty string
@@ -68,26 +72,56 @@ fn is_kind(s: &str) -> bool {
 /// `metadata.name` (a path segment; a DNS-1123 label for a Namespace, a
 /// subdomain for a Secret or ServiceAccount). The error names the object.
 pub fn check_object(obj: &Value) -> Result<()> {
-    let kind = meta::kind(obj).unwrap_or_default();
-    let name = meta::name(obj);
-    let what = format!("{kind} {}", name.unwrap_or("(no name)"));
+    check_identity(
+        meta::kind(obj),
+        meta::api_version(obj),
+        meta::name(obj),
+        meta::namespace(obj),
+    )
+}
+
+/// [`check_object`] from the object's kind, apiVersion, name and namespace.
+pub fn check_identity(
+    kind: Option<&str>,
+    api_version: Option<&str>,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<()> {
+    let kind = kind.unwrap_or_default();
+    // Messages are put together only on error: this runs for every resource.
+    let what = || format!("{kind} {}", name.unwrap_or("(no name)"));
     if !is_kind(kind) {
-        bail!("{what}: kind {kind:?} is not a valid kind (letters and digits only)");
+        bail!(
+            "{}: kind {kind:?} is not a valid kind (letters and digits only)",
+            what()
+        );
     }
-    if let Some(ns) = meta::namespace(obj) {
-        check_label(ns, &format!("{what}: metadata.namespace"))?;
+    if let Some(ns) = namespace {
+        if !is_label(ns) {
+            check_label(ns, &format!("{}: metadata.namespace", what()))?;
+        }
     }
     let Some(name) = name else {
         return Ok(());
     };
-    let field = format!("{what}: metadata.name");
-    if meta::is(obj, CoreKind::Namespace) {
-        check_label(name, &field)
-    } else if meta::is(obj, CoreKind::Secret) || meta::is(obj, CoreKind::ServiceAccount) {
-        check_subdomain(name, &field)
+    let core = |c: CoreKind| meta::is_core(Some(kind), api_version, c);
+    let field = || format!("{}: metadata.name", what());
+    if core(CoreKind::Namespace) {
+        if is_label(name) {
+            Ok(())
+        } else {
+            check_label(name, &field())
+        }
+    } else if core(CoreKind::Secret) || core(CoreKind::ServiceAccount) {
+        if is_subdomain(name) {
+            Ok(())
+        } else {
+            check_subdomain(name, &field())
+        }
     } else if !is_path_segment(name) {
         bail!(
-            "{field}: {name:?} is not a valid name (it may not be '.' or '..' or contain '/' or '%')"
+            "{}: {name:?} is not a valid name (it may not be '.' or '..' or contain '/' or '%')",
+            field()
         )
     } else {
         Ok(())

@@ -1,34 +1,252 @@
-//! The two forms a resource takes in memory.
+//! The forms a resource takes in memory.
 //!
 //! A resource regcred reads or changes is kept as a parsed tree. One it
-//! neither reads nor changes is written out as YAML text as soon as it is
-//! parsed, with only the metadata output naming needs: pass-through
+//! neither reads nor changes is kept as its YAML text, exactly as the
+//! writer writes it, with only the facts output naming needs: pass-through
 //! resources are most of a large input, and text holds memory near the
-//! input size instead of the ~15 times a tree costs.
+//! input size instead of the ~15 times a tree costs. When the input
+//! already reads as the writer writes (what kustomize, kpt and regcred
+//! write), the text is that range of the input, shared, not copied.
+//!
+//! Namespaces and ServiceAccounts may be text too: a Namespace only needs
+//! its name, labels and opt-out, and a ServiceAccount's `imagePullSecrets`
+//! entries are spliced into its text when it is written. Objects regcred
+//! generates by the thousand (a Secret per namespace) are [`Stamped`]: one
+//! text per spec with holes for the namespace and name.
 
 use super::meta;
+use super::scan::PullList;
 use super::workloads::{self, PodFacts};
 use crate::yaml;
 use anyhow::Result;
-use serde_yaml_ng::Value;
+use serde_yaml_ng::{Mapping, Value};
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::Arc;
 
-/// One resource: a parsed tree, or a pass-through resource as text.
+/// One resource: a parsed tree, a resource kept as text, or a generated one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Tree(Value),
     Text(Passthrough),
+    Stamped(Stamped),
 }
 
-/// A pass-through resource as text, with what output naming needs.
+/// Where a text item's text is: a range of a shared text, which is either
+/// an input that already reads as the writer writes (what kustomize, kpt
+/// and regcred write) or the writer's text for it. 16 bytes, since a large
+/// input has millions of these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    src: Arc<String>,
+    start: u32,
+    /// The length, and in the top bit whether the text is a sequence entry
+    /// (`- ` and the body two columns in) as a ResourceList holds its items.
+    len_entry: u32,
+}
+
+const ENTRY_BIT: u32 = 1 << 31;
+
+impl Text {
+    /// A range of a shared input: `None` past 2 GiB (offsets are 32-bit).
+    pub fn input(src: &Arc<String>, range: Range<usize>, entry: bool) -> Option<Text> {
+        let start = u32::try_from(range.start).ok()?;
+        let len = u32::try_from(range.len())
+            .ok()
+            .filter(|l| l & ENTRY_BIT == 0)?;
+        u32::try_from(range.end).ok()?;
+        Some(Text {
+            src: Arc::clone(src),
+            start,
+            len_entry: len | if entry { ENTRY_BIT } else { 0 },
+        })
+    }
+
+    /// Text of its own.
+    pub fn owned(text: String, entry: bool) -> Option<Text> {
+        let len = text.len();
+        Text::input(&Arc::new(text), 0..len, entry)
+    }
+
+    pub fn as_str(&self) -> &str {
+        let start = self.start as usize;
+        &self.src[start..start + (self.len_entry & !ENTRY_BIT) as usize]
+    }
+
+    /// Whether the text is a sequence entry rather than a document body.
+    pub fn is_entry(&self) -> bool {
+        self.len_entry & ENTRY_BIT != 0
+    }
+}
+
+/// A field of a text item: a range of its text (offset, length), or, when
+/// the text spells it differently (quoted), a spilled string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field(u32, u32);
+
+impl Field {
+    pub const ABSENT: Field = Field(0, u32::MAX);
+
+    pub fn at(offset: u32, len: u32) -> Field {
+        debug_assert!(len < u32::MAX - 1);
+        Field(offset, len)
+    }
+
+    fn spilled(i: usize) -> Field {
+        Field(u32::try_from(i).expect("three fields"), u32::MAX - 1)
+    }
+}
+
+/// A resource kept as text, with what render and output naming need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Passthrough {
-    /// The resource as a YAML document body, exactly as the writer emits it.
-    pub text: String,
-    pub kind: Option<String>,
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+    pub text: Text,
+    pub kind: Field,
+    pub name: Field,
+    pub namespace: Field,
+    /// Fields the text spells differently from their value (rare: boxed
+    /// so that it costs one pointer).
+    pub spilled: Option<Box<Spilled>>,
     /// For a workload: whom its pods run as and what they pull.
-    pub pod: Option<PodFacts>,
+    pub pod: Option<Box<PodFacts>>,
+    pub role: Role,
+}
+
+/// Field values a text spells differently (quoted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spilled(Vec<Box<str>>);
+
+/// A field of a resource: where its text spells it as it is (offset,
+/// length), when it does, and its value.
+pub type FieldAt = (Option<(u32, u32)>, Option<String>);
+
+/// What render does with a text item besides passing it through.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Role {
+    #[default]
+    Plain,
+    /// A `v1` Namespace: its labels (when a selector needs them) and opt-out.
+    Namespace {
+        labels: Option<Box<Mapping>>,
+        skip: bool,
+    },
+    /// A `v1` ServiceAccount.
+    ServiceAccount(Account),
+}
+
+/// A ServiceAccount kept as text: what patching it needs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Account {
+    pub skip: bool,
+    pub list: PullList,
+    /// Bit `j` (`j` < 32): the input's `imagePullSecrets` names spec
+    /// `j`'s Secret (for later specs, the text is read again).
+    pub has: u32,
+    /// The names appended: `appended[added - 1]`, or none when 0. A render
+    /// has a handful of distinct lists, shared by its many accounts.
+    pub added: u32,
+    pub appended: Option<Arc<Vec<Vec<Box<str>>>>>,
+}
+
+impl Account {
+    /// The Secret names appended to the account, in order.
+    pub fn appended_names(&self) -> &[Box<str>] {
+        match (self.added, &self.appended) {
+            (0, _) | (_, None) => &[],
+            (i, Some(lists)) => &lists[i as usize - 1],
+        }
+    }
+}
+
+/// Text with holes for a namespace and a name, written once per object.
+#[derive(Debug, PartialEq)]
+pub struct Stamp {
+    pub kind: String,
+    /// The name, when it is the same for every object.
+    pub name: Option<String>,
+    /// Text between the holes (one more piece than holes).
+    pieces: Vec<String>,
+    holes: Vec<Hole>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Hole {
+    Namespace,
+    Name,
+}
+
+/// An object generated from a stamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stamped {
+    pub stamp: Arc<Stamp>,
+    pub namespace: Box<str>,
+    pub name: Option<Box<str>>,
+}
+
+impl Stamp {
+    /// A stamp from `text`, the writer's text of an object whose namespace
+    /// (and name, if `name` is `None`) are the placeholder strings given:
+    /// `None` unless each placeholder occurs exactly once.
+    pub fn new(
+        kind: &str,
+        name: Option<String>,
+        text: &str,
+        ns_mark: &str,
+        name_mark: &str,
+    ) -> Option<Stamp> {
+        let mut marks = vec![(Hole::Namespace, ns_mark)];
+        if name.is_none() {
+            marks.push((Hole::Name, name_mark));
+        }
+        let mut found: Vec<(usize, Hole, usize)> = Vec::new();
+        for (hole, mark) in &marks {
+            let mut at = text.match_indices(mark);
+            let (i, _) = at.next()?;
+            if at.next().is_some() {
+                return None;
+            }
+            found.push((i, *hole, mark.len()));
+        }
+        found.sort_by_key(|f| f.0);
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for (i, _, len) in &found {
+            pieces.push(text[last..*i].to_string());
+            last = i + len;
+        }
+        pieces.push(text[last..].to_string());
+        Some(Stamp {
+            kind: kind.to_string(),
+            name,
+            pieces,
+            holes: found.into_iter().map(|f| f.1).collect(),
+        })
+    }
+
+    /// The text for one object: `None` when a value cannot fill a hole
+    /// as one line.
+    pub fn fill(&self, namespace: &str, name: Option<&str>) -> Option<String> {
+        let mut out = Vec::new();
+        self.write(&mut out, namespace, name).ok()?;
+        String::from_utf8(out).ok()
+    }
+
+    /// Writes the text for one object.
+    fn write(&self, w: &mut dyn Write, namespace: &str, name: Option<&str>) -> io::Result<()> {
+        let unfit = || io::Error::other("a name that does not fit on one line");
+        for (i, piece) in self.pieces.iter().enumerate() {
+            w.write_all(piece.as_bytes())?;
+            if let Some(hole) = self.holes.get(i) {
+                let value = match hole {
+                    Hole::Namespace => namespace,
+                    Hole::Name => name.ok_or_else(unfit)?,
+                };
+                w.write_all(yaml::one_line_string(value).ok_or_else(unfit)?.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Item {
@@ -37,20 +255,26 @@ impl Item {
         if needs_tree {
             return Ok(Item::Tree(value));
         }
-        Ok(Item::Text(Passthrough {
-            text: yaml::to_string(&value)?,
-            kind: meta::kind(&value).map(str::to_string),
-            name: meta::name(&value).map(str::to_string),
-            namespace: meta::namespace(&value).map(str::to_string),
-            pod: workloads::pod_facts(&value),
-        }))
+        let text = yaml::to_string(&value)?;
+        Ok(Item::Text(Passthrough::new(
+            Text::owned(text, false)
+                .ok_or_else(|| anyhow::anyhow!("a resource of 2 GiB or more"))?,
+            [
+                meta::kind(&value),
+                meta::name(&value),
+                meta::namespace(&value),
+            ]
+            .map(|v| (None, v.map(str::to_string))),
+            workloads::pod_facts(&value),
+            Role::Plain,
+        )))
     }
 
     /// The tree, if this item is kept as one.
     pub fn as_value(&self) -> Option<&Value> {
         match self {
             Item::Tree(v) => Some(v),
-            Item::Text(_) => None,
+            _ => None,
         }
     }
 
@@ -58,33 +282,217 @@ impl Item {
     pub fn to_yaml(&self) -> Result<String> {
         match self {
             Item::Tree(v) => yaml::to_string(v),
-            Item::Text(p) => Ok(p.text.clone()),
+            Item::Text(p) => Ok(p.body().into_owned()),
+            Item::Stamped(s) => Ok(s.text()),
+        }
+    }
+
+    /// Writes the item as a YAML document body.
+    pub fn write_body(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Item::Text(p) => w.write_all(p.body().as_bytes()),
+            Item::Stamped(s) => s.stamp.write(w, &s.namespace, s.name.as_deref()),
+            other => w.write_all(other.to_yaml().map_err(io::Error::other)?.as_bytes()),
+        }
+    }
+
+    /// Writes the item as an entry of a sequence at column 0 (`- ` and the
+    /// body two columns in), as a ResourceList holds it.
+    pub fn write_entry(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Item::Text(p) if p.text.is_entry() => w.write_all(p.stored().as_bytes()),
+            other => {
+                let body = other.to_yaml().map_err(io::Error::other)?;
+                w.write_all(entry_of(&body).as_bytes())
+            }
         }
     }
 
     pub fn kind(&self) -> Option<&str> {
         match self {
             Item::Tree(v) => meta::kind(v),
-            Item::Text(p) => p.kind.as_deref(),
+            Item::Text(p) => p.field(p.kind),
+            Item::Stamped(s) => Some(&s.stamp.kind),
         }
     }
 
     pub fn name(&self) -> Option<&str> {
         match self {
             Item::Tree(v) => meta::name(v),
-            Item::Text(p) => p.name.as_deref(),
+            Item::Text(p) => p.field(p.name),
+            Item::Stamped(s) => s.name.as_deref().or(s.stamp.name.as_deref()),
         }
     }
 
     pub fn namespace(&self) -> Option<&str> {
         match self {
             Item::Tree(v) => meta::namespace(v),
-            Item::Text(p) => p.namespace.as_deref(),
+            Item::Text(p) => p.field(p.namespace),
+            Item::Stamped(s) => Some(&s.namespace),
         }
     }
 
     /// The namespace the item lands in, as [`meta::effective_namespace`] says.
     pub fn effective_namespace<'a>(&'a self, default_ns: Option<&'a str>) -> Option<&'a str> {
         meta::effective_namespace(self.kind(), self.namespace(), default_ns)
+    }
+}
+
+impl Stamped {
+    fn text(&self) -> String {
+        self.stamp
+            .fill(&self.namespace, self.name.as_deref())
+            .expect("stamps are filled only with names checked when stamped")
+    }
+}
+
+impl Passthrough {
+    /// A text item; `fields` are kind, name and namespace, each with where
+    /// the text spells it as it is (offset, length), when it does.
+    pub fn new(text: Text, fields: [FieldAt; 3], pod: Option<PodFacts>, role: Role) -> Passthrough {
+        let mut spilled: Vec<Box<str>> = Vec::new();
+        let [kind, name, namespace] = fields.map(|(at, value)| match (at, value) {
+            (Some((a, n)), Some(_)) => Field::at(a, n),
+            (None, Some(v)) => {
+                spilled.push(v.into());
+                Field::spilled(spilled.len() - 1)
+            }
+            (_, None) => Field::ABSENT,
+        });
+        Passthrough {
+            text,
+            kind,
+            name,
+            namespace,
+            spilled: (!spilled.is_empty()).then(|| Box::new(Spilled(spilled))),
+            pod: pod.map(Box::new),
+            role,
+        }
+    }
+
+    /// A field's value.
+    pub fn field(&self, f: Field) -> Option<&str> {
+        match f {
+            Field(_, u32::MAX) => None,
+            Field(i, n) if n == u32::MAX - 1 => self.spilled.as_ref().map(|s| &*s.0[i as usize]),
+            Field(at, len) => self.text.as_str().get(at as usize..(at + len) as usize),
+        }
+    }
+
+    /// The text as stored (an entry or a body), with any ServiceAccount
+    /// patch applied.
+    pub fn stored(&self) -> Cow<'_, str> {
+        let text = self.text.as_str();
+        match &self.role {
+            Role::ServiceAccount(a) if a.added != 0 => {
+                Cow::Owned(splice(text, a, self.text.is_entry()))
+            }
+            _ => Cow::Borrowed(text),
+        }
+    }
+
+    /// The text as a document body.
+    pub fn body(&self) -> Cow<'_, str> {
+        let stored = self.stored();
+        if !self.text.is_entry() {
+            return stored;
+        }
+        Cow::Owned(body_of(&stored))
+    }
+}
+
+/// `text` with the entries of `account.added` appended to its top-level
+/// `imagePullSecrets`, as the writer writes the patched tree.
+fn splice(text: &str, account: &Account, entry: bool) -> String {
+    let pad = if entry { "  " } else { "" };
+    let mut entries = String::new();
+    for name in account.appended_names() {
+        entries.push_str(pad);
+        entries.push_str("- name: ");
+        entries.push_str(&yaml::one_line_string(name).expect("Secret names are one line"));
+        entries.push('\n');
+    }
+    let mut out = String::with_capacity(text.len() + entries.len() + 20);
+    match account.list {
+        PullList::Absent => {
+            out.push_str(text);
+            out.push_str(pad);
+            out.push_str("imagePullSecrets:\n");
+            out.push_str(&entries);
+        }
+        PullList::Replace(a, b) => {
+            // The range starts at the entry's indentation.
+            let entry = &text[a as usize..];
+            let key = a as usize + entry.len() - entry.trim_start_matches(' ').len();
+            out.push_str(&text[..key]);
+            out.push_str("imagePullSecrets:\n");
+            out.push_str(&entries);
+            out.push_str(&text[b as usize..]);
+        }
+        PullList::List(end) => {
+            out.push_str(&text[..end as usize]);
+            out.push_str(&entries);
+            out.push_str(&text[end as usize..]);
+        }
+        PullList::Invalid => unreachable!("an invalid list fails the render before it is written"),
+    }
+    out
+}
+
+/// A document body as an entry of a sequence at column 0: shifting a body
+/// two columns right is exactly how the writer nests it under `- `.
+pub fn entry_of(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + body.len() / 16 + 2);
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str("- ");
+        } else if line != "\n" {
+            out.push_str("  ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// The body of an entry written by [`entry_of`].
+fn body_of(entry: &str) -> String {
+    let mut out = String::with_capacity(entry.len());
+    for (i, line) in entry.split_inclusive('\n').enumerate() {
+        let strip = if i == 0 { "- " } else { "  " };
+        out.push_str(line.strip_prefix(strip).unwrap_or(line));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_and_bodies_convert_both_ways() {
+        let body = "a: 1\nb: |\n  x\n\n  y\nc:\n- d\n";
+        let entry = entry_of(body);
+        assert_eq!(entry, "- a: 1\n  b: |\n    x\n\n    y\n  c:\n  - d\n");
+        assert_eq!(body_of(&entry), body);
+    }
+
+    #[test]
+    fn stamps_fill_their_holes() {
+        let text = "kind: Secret\nmetadata:\n  name: NAME\n  namespace: NS\n";
+        let s = Stamp::new("Secret", None, text, "NS", "NAME").unwrap();
+        assert_eq!(
+            s.fill("123", Some("x")).unwrap(),
+            "kind: Secret\nmetadata:\n  name: x\n  namespace: \"123\"\n"
+        );
+        assert!(Stamp::new("Secret", None, "NS NS NAME", "NS", "NAME").is_none());
+    }
+}
+#[cfg(test)]
+mod size {
+    /// A large input has millions of items: keep them small.
+    #[test]
+    fn items_stay_small() {
+        assert!(size_of::<super::Item>() <= 96);
+        assert!(size_of::<super::Text>() <= 16);
     }
 }

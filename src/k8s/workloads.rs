@@ -62,13 +62,20 @@ fn walk_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {
 /// The PodSpec path of `item`, for built-in kinds and `extra` ones (which
 /// take precedence, so a user can correct a built-in path).
 pub fn path_for<'a>(item: &Value, extra: &'a [ExtraKind]) -> Option<&'a str> {
-    let kind = meta::kind(item)?;
-    let api = meta::api_version(item).unwrap_or_default();
+    path_for_kind(meta::kind(item)?, meta::api_version(item), extra)
+}
+
+/// [`path_for`] of an object of this kind and apiVersion.
+pub fn path_for_kind<'a>(
+    kind: &str,
+    api_version: Option<&str>,
+    extra: &'a [ExtraKind],
+) -> Option<&'a str> {
     extra
         .iter()
         .find(|e| e.kind == kind)
         .map(|e| e.path.as_str())
-        .or_else(|| pod_spec_path(kind, api))
+        .or_else(|| pod_spec_path(kind, api_version.unwrap_or_default()))
 }
 
 /// The PodSpec of `item`, if it has one.

@@ -130,13 +130,19 @@ fn is_block_collection(v: &Value) -> bool {
     }
 }
 
-fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+pub(super) fn pad(out: &mut String, indent: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 /// Text of a scalar (or empty collection). `indent` is the column block
 /// scalars' content is indented to; keys never use block scalars.
-fn scalar_text(v: &Value, indent: usize, is_key: bool) -> Result<String> {
+pub(super) fn scalar_text(v: &Value, indent: usize, is_key: bool) -> Result<String> {
     Ok(match v {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),

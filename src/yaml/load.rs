@@ -127,12 +127,23 @@ impl<'a> TopLevel<'a> {
     /// anything else (JSON, flow style, several documents).
     pub fn split(text: &'a str) -> Option<Self> {
         let mut starts: Vec<(String, usize, usize)> = Vec::new();
-        let mut offset = 0;
         let mut seen_start = false;
-        for (n, line) in text.split_inclusive('\n').enumerate() {
-            let at = offset;
-            offset += line.len();
-            let l = line.trim_end_matches(['\n', '\r']);
+        // Line starts found with memchr: a ResourceList has many short lines.
+        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
+        let mut line_starts = std::iter::once(0)
+            .chain(breaks.map(|i| i + 1))
+            .filter(|&i| i < text.len())
+            .peekable();
+        let mut n = 0;
+        while let Some(at) = line_starts.next() {
+            let line_number = n;
+            n += 1;
+            // Indented lines, blank lines and comments are no entries.
+            if matches!(text.as_bytes()[at], b' ' | b'\n' | b'#') {
+                continue;
+            }
+            let end = line_starts.peek().copied().unwrap_or(text.len());
+            let l = text[at..end].trim_end_matches(['\n', '\r']);
             if l.is_empty() || l.starts_with(['#', ' ']) || l == "-" || l.starts_with("- ") {
                 continue;
             }
@@ -146,7 +157,7 @@ impl<'a> TopLevel<'a> {
             if !key_ok || !(rest.is_empty() || rest.starts_with(' ')) {
                 return None;
             }
-            starts.push((key.to_string(), at, n));
+            starts.push((key.to_string(), at, line_number));
         }
         let mut entries = Vec::new();
         for (i, (key, start, line)) in starts.iter().enumerate() {
@@ -172,15 +183,24 @@ impl<'a> TopLevel<'a> {
         for (k, range, _) in &self.entries {
             if k == key {
                 out.push_str(&self.text[last..range.start]);
-                out.extend(std::iter::repeat_n(
-                    '\n',
-                    self.text[range.clone()].matches('\n').count(),
-                ));
+                let breaks = self.text[range.clone()]
+                    .bytes()
+                    .filter(|&b| b == b'\n')
+                    .count();
+                out.extend(std::iter::repeat_n('\n', breaks));
                 last = range.end;
             }
         }
         out.push_str(&self.text[last..]);
         out
+    }
+
+    /// Where entry `key` is in the text (from its key line to the next entry).
+    pub fn entry_range(&self, key: &str) -> Option<std::ops::Range<usize>> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, range, _)| range.clone())
     }
 
     /// The text of entry `key` (from its key line to the next entry), as
@@ -578,19 +598,26 @@ fn scalar(
             None => Value::String(text),
         });
     }
+    Ok(untagged(text, style))
+}
+
+/// The value of an untagged scalar whose text is already decoded (and
+/// folded as Go's readers fold it): shared with the fast reader
+/// ([`super::lite`]), so both read every scalar alike.
+pub(super) fn untagged(text: String, style: TScalarStyle) -> Value {
     // A plain scalar over several lines is a string to every YAML version
     // (no number, boolean or date spans lines).
     if style != TScalarStyle::Plain || text.contains('\n') {
-        return Ok(Value::String(text));
+        return Value::String(text);
     }
-    Ok(resolve_plain(text.clone()).unwrap_or_else(|| {
+    resolve_plain(text.clone()).unwrap_or_else(|| {
         if plain_verbatim_ok(&text) {
             raw_plain(text)
         } else {
             // Not writable as plain text in block style; a string to every reader.
             Value::String(text)
         }
-    }))
+    })
 }
 
 /// Go's YAML readers (kubectl, kustomize, sops: YAML 1.1 in this) take

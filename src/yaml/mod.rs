@@ -25,6 +25,7 @@
 //! [`load`] reads, [`emit`] writes; the scalar rules both share live here.
 
 mod emit;
+pub(crate) mod lite;
 mod load;
 
 pub use emit::{stream_to_string, to_string};
@@ -54,6 +55,21 @@ pub fn scalar_string(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         other => as_str(other).map(str::to_string),
     }
+}
+
+/// A one-line string as the writer writes it as a mapping value or a
+/// sequence entry (plain or double-quoted); `None` for text the writer
+/// would put in a block.
+pub fn one_line_string(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if plain_is_safe(s) {
+        return Some(std::borrow::Cow::Borrowed(s));
+    }
+    if s.contains('\n') {
+        return None;
+    }
+    emit::scalar_text(&Value::String(s.to_string()), 0, false)
+        .ok()
+        .map(std::borrow::Cow::Owned)
 }
 
 fn is_raw_plain(t: &TaggedValue) -> bool {
@@ -88,7 +104,9 @@ pub fn plain_is_safe(s: &str) -> bool {
         }
         prev = c;
     }
+    // The YAML 1.1 and 1.2 keywords all start with one of these letters.
     !(b.len() <= 5
+        && matches!(first.to_ascii_lowercase(), b'y' | b'n' | b'o' | b't' | b'f')
         && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
             .iter()
             .any(|k| s.eq_ignore_ascii_case(k)))

@@ -92,8 +92,37 @@ impl Keyring {
 
 /// Whether kubelet would use the credentials stored under `auths` key `key`
 /// for `image`, were it the only key.
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn registry_matches(key: &str, image: &ImageRef) -> bool {
-    !Keyring::new([key]).lookup_indices(image).is_empty()
+    KeyMatcher::new(key).matches(image)
+}
+
+/// One `auths` key, indexed once (its URL parsed) to be matched against
+/// many images: a render or check builds one per registry, not one per
+/// image and registry.
+#[derive(Debug, Clone)]
+pub struct KeyMatcher {
+    key: String,
+    keyring: Keyring,
+}
+
+impl KeyMatcher {
+    pub fn new(key: &str) -> Self {
+        KeyMatcher {
+            key: key.to_string(),
+            keyring: Keyring::new([key]),
+        }
+    }
+
+    /// The key as given.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// [`registry_matches`] for this key.
+    pub fn matches(&self, image: &ImageRef) -> bool {
+        !self.keyring.lookup_indices(image).is_empty()
+    }
 }
 
 /// The index key kubelet's `BasicDockerKeyring.Add` derives from an `auths`

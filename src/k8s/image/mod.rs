@@ -543,4 +543,6 @@ mod keyring;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use keyring::KeyMatcher;
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use keyring::registry_matches;
