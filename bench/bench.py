@@ -42,7 +42,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen.py")
-CASES = ("big", "pass", "scale", "small", "kustomize")
+CASES = ("big", "pass", "scale", "small", "kustomize", "ksops")
 
 
 def log(msg):
@@ -409,7 +409,7 @@ def case_small(b, tmp, runs, table, results):
 def standalone_kustomize():
     cache = os.environ.get("REGCRED_TEST_TOOLS") or os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "regcred-test-tools")
-    for path in (os.path.join(cache, "kustomize-v5.8.0", "kustomize"), os.path.join(cache, "bin", "kustomize"),
+    for path in (os.path.join(cache, "kustomize-v5.8.2", "kustomize"), os.path.join(cache, "bin", "kustomize"),
                  shutil.which("kustomize")):
         if path and os.access(path, os.X_OK):
             return path
@@ -443,7 +443,7 @@ def case_kustomize(b, tmp, reps, table, results, sizes):
         tools.append(("kustomize (exec KRM function)", version([kustomize, "version"])))
     else:
         table.add("kustomize", "standalone kustomize", "not measured: no kustomize (scripts/install-test-tools "
-                  "builds v5.8.0)", "< 2%", False)
+                  "builds v5.8.2)", "< 2%", False)
 
     def script(path, text):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -532,7 +532,10 @@ def main():
     p.add_argument("--only", default=",".join(CASES), help="cases to run, comma-separated: " + ", ".join(CASES))
     p.add_argument("--big", type=int, default=1_000_000, help="namespaces of the big case")
     p.add_argument("--kustomize-namespaces", default="300,1000",
-                   help="namespaces of the kustomize builds (3000 takes about an hour: kustomize is quadratic)")
+                   help="namespaces of the kustomize builds, comma-separated (1000 takes about 8 minutes, "
+                        "3000 about an hour: kustomize is quadratic in resources)")
+    p.add_argument("--ksops", metavar="PATH", help="a KSOPS binary for the ksops case (default: ksops in the "
+                   "test-tools cache or on PATH; the Go module proxy does not serve KSOPS)")
     p.add_argument("--keep", action="store_true", help="keep the generated inputs (path printed on stderr)")
     p.add_argument("--json", metavar="FILE", help="also write every figure and run as JSON")
     p.add_argument("--commit", help=argparse.SUPPRESS)
@@ -563,6 +566,10 @@ def main():
             case_small(b, tmp, 50 if args.quick else 300, table, results)
         if "kustomize" in only:
             case_kustomize(b, tmp, 1, table, results, ksizes)
+        if "ksops" in only:
+            sys.dont_write_bytecode = True  # no __pycache__ in the work tree
+            from ksops_case import case_k
+            case_k(b["regcred"], tmp, 5 if args.quick else 21, table, results, args.ksops)
     finally:
         if args.keep:
             log(f"kept inputs in {tmp}")

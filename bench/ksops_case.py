@@ -166,7 +166,7 @@ def time_functions(functions, runs, env):
     for i in range(runs + 2):
         for v in order if i % 2 == 0 else order[::-1]:
             binary, stdin, cwd = functions[v]
-            wall, _, code, err = run_once([binary], stdin_path=stdin, cwd=cwd, env=env)
+            wall, _, _, code, err = run_once([binary], stdin_path=stdin, cwd=cwd, env=env)
             if code != 0:
                 raise SystemExit(f"{v} function alone: exit code {code}\n{err}")
             if i >= 2:
@@ -227,7 +227,7 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
     facts = {}
     for v in variants:
         out = os.path.join(root, f"{v}.out.yaml")
-        _, _, code, err = run_once(cmds[v], env=env, stdout_path=out)
+        _, _, _, code, err = run_once(cmds[v], env=env, stdout_path=out)
         if code != 0:
             raise SystemExit(f"kustomize build {v}: exit code {code}\n{err}")
         text = open(out, encoding="utf-8").read()
@@ -244,7 +244,7 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
     cpus = {v: [] for v in variants}
     for i in range(runs + 2):
         for v in variants if i % 2 == 0 else variants[::-1]:
-            wall, _, code, err = run_once(cmds[v], env=env)
+            wall, _, _, code, err = run_once(cmds[v], env=env)
             if code != 0:
                 raise SystemExit(f"kustomize build {v}: exit code {code}\n{err}")
             if i >= 2:  # two warm-up rounds

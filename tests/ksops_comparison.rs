@@ -8,7 +8,7 @@
 //! measured as the docs state it, and that the committed KSOPS inputs ask
 //! for the same Secrets (same name, type, namespaces and credential file) and
 //! the same ServiceAccount changes as regcred makes, so that the two builds
-//! `bench/run --only k --ksops PATH` times compare like with like.
+//! `bench/run --only ksops --ksops PATH` times compare like with like.
 
 use crate::common::{self, Out, TempDir, of_kind, run, tool, yaml12};
 use serde_json::Value as Json;

@@ -25,10 +25,21 @@ pub(super) fn inject(
     sa_pulls: &BTreeMap<Key, Vec<String>>,
     default_ns: Option<&str>,
 ) -> Result<()> {
-    // Each registry is indexed once, not once per workload.
-    let matchers: Vec<Vec<KeyMatcher>> = reports
+    if !jobs
         .iter()
-        .map(|r| r.registries.iter().map(|k| KeyMatcher::new(k)).collect())
+        .any(|j| j.spec.inject.workloads || !j.spec.inject.field_paths.is_empty())
+    {
+        return Ok(());
+    }
+    // Each registry is indexed once, not once per workload, and only for
+    // specs that inject into workloads.
+    let matchers: Vec<Vec<KeyMatcher>> = jobs
+        .iter()
+        .zip(reports.iter())
+        .map(|(j, r)| match j.spec.inject.workloads {
+            true => r.registries.iter().map(|k| KeyMatcher::new(k)).collect(),
+            false => Vec::new(),
+        })
         .collect();
     for item in items.iter_mut().filter_map(|i| match i {
         Item::Tree(v) => Some(v),
