@@ -166,12 +166,12 @@ def time_functions(functions, runs, env):
     for i in range(runs + 2):
         for v in order if i % 2 == 0 else order[::-1]:
             binary, stdin, cwd = functions[v]
-            wall, _, _, code, err = run_once([binary], stdin_path=stdin, cwd=cwd, env=env)
+            wall, cpu, _, code, err = run_once([binary], stdin_path=stdin, cwd=cwd, env=env)
             if code != 0:
                 raise SystemExit(f"{v} function alone: exit code {code}\n{err}")
             if i >= 2:
                 walls[v].append(wall)
-                cpus[v].append(run_once.cpu)
+                cpus[v].append(cpu)
     return {v: {"median_s": statistics.median(walls[v]), "cpu_median_s": statistics.median(cpus[v]),
                 "walls_s": walls[v]} for v in functions}
 
@@ -244,12 +244,12 @@ def case_k(bin_, tmp, runs, table, results, ksops=None):
     cpus = {v: [] for v in variants}
     for i in range(runs + 2):
         for v in variants if i % 2 == 0 else variants[::-1]:
-            wall, _, _, code, err = run_once(cmds[v], env=env)
+            wall, cpu, _, code, err = run_once(cmds[v], env=env)
             if code != 0:
                 raise SystemExit(f"kustomize build {v}: exit code {code}\n{err}")
             if i >= 2:  # two warm-up rounds
                 walls[v].append(wall)
-                cpus[v].append(run_once.cpu)
+                cpus[v].append(cpu)
     for v in variants:
         med = statistics.median(walls[v])
         facts[v].update(median_s=med, min_s=min(walls[v]), max_s=max(walls[v]),
