@@ -318,7 +318,11 @@ fn service_account_pulls(
                 if needed.contains(&key) {
                     pulls.insert(
                         key,
-                        scan::pulls_after(p.text.as_str(), p.text.is_entry(), account),
+                        scan::pulls_after(
+                            p.text.as_str(),
+                            p.text.is_entry(),
+                            account.appended_names(),
+                        ),
                     );
                 }
             }

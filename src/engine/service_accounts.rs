@@ -10,7 +10,7 @@ use super::targeting::{self, Inventory, Selection};
 use super::templates::{self, ServiceAccountContext};
 use super::{Job, Key};
 use crate::k8s::meta::{self, CoreKind, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
-use crate::k8s::resource::{Account, Item, Passthrough, Role, Stamp, Stamped};
+use crate::k8s::resource::{Item, Passthrough, Role, Stamp, Stamped};
 use crate::k8s::scan::{self, PullList};
 use crate::k8s::workloads;
 use crate::yaml;
@@ -243,7 +243,7 @@ fn patch_text(
             listed
                 .get_or_insert_with(|| {
                     let text = p.text.as_str();
-                    scan::pulls_after(text, p.text.is_entry(), &Account::default())
+                    scan::pulls_after(text, p.text.is_entry(), &[])
                         .into_iter()
                         .collect()
                 })

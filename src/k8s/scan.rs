@@ -6,7 +6,6 @@
 //! [`workloads`]: super::workloads
 
 use super::meta::{LOCAL_CONFIG_ANNOTATION, SKIP_ANNOTATION};
-use super::resource::Account;
 use super::workloads::PodFacts;
 use crate::yaml::lite::{self, Node, Seg, Shape, Visitor};
 use crate::yaml::scalar_string;
@@ -112,10 +111,11 @@ impl Scanned {
     }
 }
 
-/// The `imagePullSecrets` names of a ServiceAccount kept as text (see
-/// [`super::resource::Account`]) after its patch: the names it was read
-/// with, then those appended.
-pub fn pulls_after(text: &str, entry: bool, account: &Account) -> Vec<String> {
+/// The `imagePullSecrets` names of a ServiceAccount kept as text after its
+/// patch: the names it was read with, then `appended` (what its
+/// `resource::Account` adds; passed in so this reader does not depend on
+/// the items built from it).
+pub fn pulls_after(text: &str, entry: bool, appended: &[Box<str>]) -> Vec<String> {
     let mut s = Scanned::new(false);
     let mut out = String::new();
     let read = if entry {
@@ -124,7 +124,7 @@ pub fn pulls_after(text: &str, entry: bool, account: &Account) -> Vec<String> {
         lite::document(text, 0..text.len(), &mut out, &mut s).is_some()
     };
     debug_assert!(read, "a text item is what the writer writes");
-    let added = account.appended_names().iter().map(|n| n.to_string());
+    let added = appended.iter().map(|n| n.to_string());
     s.pulls.into_iter().chain(added).collect()
 }
 
