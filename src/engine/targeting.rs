@@ -69,8 +69,9 @@ pub fn select_namespaces(rules: &NamespaceTargets, inventory: &Inventory) -> Sel
     select(rules, inventory, true)
 }
 
-/// [`select_namespaces`]; `skipped` is only filled when `detail` (it is
-/// for `regcred explain`, and as long as the inventory).
+/// Applies a spec's namespace rules to the inventory; `skipped` is only
+/// filled when `detail` (it is for `regcred explain`, and as long as the
+/// inventory).
 pub fn select(rules: &NamespaceTargets, inventory: &Inventory, detail: bool) -> Selection {
     let mut sel = Selection::default();
     let listed: HashSet<&str> = rules.names.iter().map(String::as_str).collect();

@@ -119,7 +119,8 @@ impl KeyMatcher {
         &self.key
     }
 
-    /// [`registry_matches`] for this key.
+    /// Whether kubelet would use this key's credentials for `image`, were
+    /// it the only key (what the tests' `registry_matches` asks).
     pub fn matches(&self, image: &ImageRef) -> bool {
         !self.keyring.lookup_indices(image).is_empty()
     }
