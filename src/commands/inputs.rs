@@ -3,12 +3,10 @@
 
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, Output};
-use crate::io::documents::Reading;
 use crate::io::{self, documents, files, walk};
 use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::names;
 use crate::k8s::resource::Item;
-use crate::k8s::scan::Scanned;
 use crate::spec;
 use crate::yaml;
 use anyhow::{Result, bail};
@@ -157,16 +155,8 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
     let mut items: Vec<Item> = Vec::new();
     let mut origins = Vec::new();
     let mut kustomization: Option<String> = None;
-    let light = engine::light(&jobs);
-    let keep = |s: &Scanned| engine::keep(s, &jobs, light, true);
-    let reading = Reading {
-        labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
-        secrets: jobs
-            .iter()
-            .map(|j| Box::from(j.spec.secret_name.as_str()))
-            .collect(),
-        keep: &keep,
-    };
+    let keep = engine::keeper(&jobs, true);
+    let reading = engine::reading(&jobs, &keep);
     let mut take = |text: String, origin: &str| -> Result<()> {
         let before = items.len();
         let text = Arc::new(text);
@@ -217,6 +207,9 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
             take(files::read_text(&file)?, &file.display().to_string())?;
         }
     }
+    // The reader's settings borrow the jobs, which are returned below.
+    drop(reading);
+    drop(keep);
     let warnings = input_warning(kustomization, opts).into_iter().collect();
     Ok(Loaded {
         jobs,

@@ -7,10 +7,8 @@ use super::{namespace_less_warning, warnings};
 use crate::credentials::{self, Resolver};
 use crate::engine::{self, Job, check};
 use crate::io::Outcome;
-use crate::io::documents::Reading;
 use crate::io::resourcelist::{self, Processed, ResourceList};
 use crate::k8s::resource::Item;
-use crate::k8s::scan::Scanned;
 use crate::k8s::{meta, names};
 use crate::spec;
 use anyhow::{Result, anyhow};
@@ -57,16 +55,8 @@ fn process(
     let root = resourcelist::package_root(config, cwd);
     let resolver = Resolver::for_spec(&spec, &root, sources)?;
     let jobs = vec![Job { spec, resolver }];
-    let light = engine::light(&jobs);
-    let keep = |s: &Scanned| engine::keep(s, &jobs, light, false);
-    let reading = Reading {
-        labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
-        secrets: jobs
-            .iter()
-            .map(|j| Box::from(j.spec.secret_name.as_str()))
-            .collect(),
-        keep: &keep,
-    };
+    let keep = engine::keeper(&jobs, false);
+    let reading = engine::reading(&jobs, &keep);
     let items = match rl.fast_items(src, &reading) {
         Some(items) => items,
         None => {

@@ -7,11 +7,9 @@ use super::inputs::load_specs;
 use super::{namespace_less_warning, warnings};
 use crate::credentials;
 use crate::engine;
-use crate::io::documents::Reading;
 use crate::io::{Outcome, documents, files};
 use crate::k8s::meta;
 use crate::k8s::resource::Item;
-use crate::k8s::scan::Scanned;
 use crate::spec::KIND;
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
@@ -51,16 +49,8 @@ pub fn run(
                 root.display()
             )
         })?;
-        let light = engine::light(&jobs);
-        let keep = |s: &Scanned| engine::keep(s, &jobs, light, false);
-        let reading = Reading {
-            labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
-            secrets: jobs
-                .iter()
-                .map(|j| Box::from(j.spec.secret_name.as_str()))
-                .collect(),
-            keep: &keep,
-        };
+        let keep = engine::keeper(&jobs, false);
+        let reading = engine::reading(&jobs, &keep);
         let items = match documents::fast_resources(&stdin, &reading) {
             Some(items) => items,
             None => documents::resources(&stdin, "stdin")?

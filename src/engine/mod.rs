@@ -22,7 +22,7 @@ pub(crate) mod targeting;
 mod templates;
 
 use crate::credentials::Resolver;
-use crate::io::documents::Keep;
+use crate::io::documents::{Keep, Reading};
 use crate::k8s::finding::{Finding, ResourceRef, Severity};
 use crate::k8s::meta::{self, CoreKind};
 use crate::k8s::resource::{Item, Passthrough, Role};
@@ -408,6 +408,27 @@ pub fn keep(s: &Scanned, jobs: &[Job], light: bool, drop_specs: bool) -> Keep {
         Keep::Tree
     } else {
         Keep::Text
+    }
+}
+
+/// [`keep`] for a render of `jobs`, as the fast reader calls it
+/// (`drop_specs`: spec documents among the inputs are dropped, as the CLI
+/// does with the files it reads).
+pub fn keeper(jobs: &[Job], drop_specs: bool) -> impl Fn(&Scanned) -> Keep + '_ {
+    let light = light(jobs);
+    move |s| keep(s, jobs, light, drop_specs)
+}
+
+/// What the fast reader collects for a render of `jobs`: Namespace labels
+/// when a selector reads them, and each spec's Secret name.
+pub fn reading<'a>(jobs: &[Job], keep: &'a dyn Fn(&Scanned) -> Keep) -> Reading<'a> {
+    Reading {
+        labels: jobs.iter().any(|j| j.spec.namespaces.selector.is_some()),
+        secrets: jobs
+            .iter()
+            .map(|j| Box::from(j.spec.secret_name.as_str()))
+            .collect(),
+        keep,
     }
 }
 
