@@ -13,7 +13,7 @@
 
 use crate::k8s::finding::Finding;
 use crate::k8s::meta;
-use crate::k8s::resource::Item;
+use crate::k8s::resource::{self, Item};
 use crate::k8s::scan::Scanned;
 use crate::yaml::{self, lite};
 use anyhow::{Result, bail};
@@ -348,7 +348,7 @@ fn write_items(api_version: &str, items: &[Item], results: &[Finding]) -> Result
     } else {
         out.push_str("items:\n");
         for item in items {
-            push_entry(&mut out, &item.to_yaml()?);
+            out.push_str(&resource::entry_of(&item.to_yaml()?));
         }
     }
     push_results(&mut out, results)?;
@@ -384,18 +384,6 @@ fn stream_items(
         w.write_all(tail.as_bytes())
     };
     Ok((head, super::Stream(Box::new(write))))
-}
-
-/// Appends a document body as a `- ` entry of a sequence at column 0.
-fn push_entry(out: &mut String, body: &str) {
-    for (i, line) in body.split_inclusive('\n').enumerate() {
-        if i == 0 {
-            out.push_str("- ");
-        } else if line != "\n" {
-            out.push_str("  ");
-        }
-        out.push_str(line);
-    }
 }
 
 #[cfg(test)]
