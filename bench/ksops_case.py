@@ -41,7 +41,7 @@ import shutil
 import statistics
 import subprocess
 
-from bench import log, loadavg, run_once, sops_go_binary
+from harness import log, loadavg, run_once, sops_go_binary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INPUTS = os.path.join(HERE, "ksops")
