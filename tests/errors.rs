@@ -357,15 +357,9 @@ fn krm_function_rejects_a_missing_function_config_and_garbage() {
         &mut regcred(),
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n",
     );
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("functionConfig: missing"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("functionConfig: missing");
     let out = run(&mut regcred(), "kind: ResourceList\nitems: [\n");
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("invalid YAML: line"), "{}", out.stderr);
+    out.assert_error("invalid YAML: line");
     let rl = common::yaml12(&out.stdout);
     assert_eq!(rl[0]["results"][0]["severity"], "error");
 }

@@ -70,12 +70,7 @@ fn overlays_read_credentials_shared_across_the_repository() {
     // An explicit, narrower root: --root on the CLI, REGCRED_ROOT elsewhere.
     t.write("repo/overlays/prod/regcred.yaml", &spec("../../creds/pw"));
     let out = render(&prod, &["--root", "."]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("leave the credentials root"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("leave the credentials root");
     let plugin = |root: Option<&str>| {
         let mut cmd = regcred();
         cmd.current_dir(&prod)
@@ -91,12 +86,7 @@ fn overlays_read_credentials_shared_across_the_repository() {
     };
     assert!(password(&plugin(None)).contains(CANARY));
     let narrowed = plugin(Some(prod.to_str().unwrap()));
-    assert_eq!(narrowed.code, 1);
-    assert!(
-        narrowed.stderr.contains("leave the credentials root"),
-        "{}",
-        narrowed.stderr
-    );
+    narrowed.assert_error("leave the credentials root");
     assert!(
         !narrowed.stderr.contains("--allow-path-outside-root"),
         "{}",
@@ -344,12 +334,7 @@ fn service_accounts_can_be_named_per_namespace() {
         &common::spec("  registries:\n  - {server: registry.example.com, username: robot, password: {file: creds/pw}}\n  serviceAccounts: {include: [Bad_NS/x]}\n"),
     );
     let out = render(&t.path().join("repo"), &[]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("spec.serviceAccounts.include[0]"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("spec.serviceAccounts.include[0]");
 }
 
 /// Papercuts a first-time user hit: warnings that say which spec and which
@@ -430,12 +415,7 @@ fn first_time_user_papercuts() {
         &common::spec("  registries:\n  - {server: r.io, username: u, password: {file: creds/c.yaml, key: tokens.gitlab}}\n  namespaces: {names: [shop]}\n"),
     );
     let out = render(&dir, &[]);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("(keys there: ghcr, quay)"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("(keys there: ghcr, quay)");
     out.assert_no_canary(CANARY);
 }
 
@@ -478,12 +458,7 @@ fn encrypt_reads_stdin() {
         regcred().args(["encrypt", "--age", &public, "-i", "-"]),
         "a: b\n",
     );
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("--in-place needs a file"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("--in-place needs a file");
 }
 
 /// `check` and `explain` need only registry names: they run without the
@@ -645,12 +620,7 @@ fn encrypted_output_for_commit_the_output_workflows() {
 
     // --check needs the identity, and says so.
     let out = render(&["--check", "out"], false);
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("needs its age identity"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("needs its age identity");
 
     // A new password: --check reports drift (redacted); -o re-encrypts.
     t.write("repo/creds/pw", "NEW-PASSWORD-d41c\n");

@@ -418,12 +418,7 @@ fn helm4_fails_on_errors_and_leaks_nothing() {
         ]),
         &plain.stdout,
     );
-    assert_eq!(piped.code, 1);
-    assert!(
-        piped.stderr.contains("spec.registries[1].password.file"),
-        "{}",
-        piped.stderr
-    );
+    piped.assert_error("spec.registries[1].password.file");
     piped.assert_no_canary(CANARY);
 }
 

@@ -293,12 +293,7 @@ fn shamir_key_groups_written_by_sops_decrypt() {
             .arg(&enc),
         "",
     );
-    assert_eq!(out.code, 1);
-    assert!(
-        out.stderr.contains("2 of 3 key groups needed, 1 unlocked"),
-        "{}",
-        out.stderr
-    );
+    out.assert_error("2 of 3 key groups needed, 1 unlocked");
     out.assert_no_canary("ghp_s3cret");
 }
 

@@ -34,6 +34,21 @@ impl Out {
         assert_eq!(self.code, 0, "expected success, stderr:\n{}", self.stderr);
         self
     }
+
+    /// Asserts the run failed with exit code 1 and `message` on stderr.
+    pub fn assert_error(&self, message: &str) -> &Self {
+        assert_eq!(
+            self.code, 1,
+            "expected exit code 1, stderr:\n{}",
+            self.stderr
+        );
+        assert!(
+            self.stderr.contains(message),
+            "expected `{message}` on stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
 }
 
 /// Path of the regcred binary Cargo built for these tests.
