@@ -30,6 +30,17 @@ pub struct Metadata {
     pub mac_only_encrypted: bool,
 }
 
+impl Metadata {
+    /// The age recipients of every key group, in file order.
+    pub fn recipients(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .flatten()
+            .map(|k| k.recipient.clone())
+            .collect()
+    }
+}
+
 const RULE_KEYS: &[&str] = &[
     "unencrypted_suffix",
     "encrypted_suffix",

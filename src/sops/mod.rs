@@ -61,12 +61,7 @@ pub(crate) fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option
     if stored.as_slice() != mac.as_bytes() {
         bail!("MAC mismatch: the file was modified or corrupted after it was encrypted");
     }
-    let mut recipients: Vec<String> = md
-        .groups
-        .iter()
-        .flatten()
-        .map(|k| k.recipient.clone())
-        .collect();
+    let mut recipients = md.recipients();
     recipients.sort();
     Ok(Some(Decrypted {
         format,
@@ -102,12 +97,7 @@ fn data_key(md: &Metadata, ids: &Identities) -> Result<Zeroizing<[u8; 32]>> {
         if let Some(e) = first_error {
             return Err(e.context("cannot unwrap the data key"));
         }
-        let mut recipients: Vec<String> = md
-            .groups
-            .iter()
-            .flatten()
-            .map(|k| k.recipient.clone())
-            .collect();
+        let mut recipients = md.recipients();
         recipients.extend(
             md.foreign_keys
                 .iter()
