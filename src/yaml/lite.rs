@@ -177,13 +177,7 @@ pub fn document(
     out: &mut String,
     visitor: &mut impl Visitor,
 ) -> Option<bool> {
-    let mark = out.len();
-    let mut r = Reader::new(text, range, out, visitor);
-    let result = r.document();
-    if result.is_none() {
-        out.truncate(mark);
-    }
-    result
+    read(text, range, out, visitor, |r| r.document())
 }
 
 /// The documents of a stream: each range that [`split_stream`] gave for
@@ -254,9 +248,20 @@ pub fn element(
     out: &mut String,
     visitor: &mut impl Visitor,
 ) -> Option<()> {
+    read(text, range, out, visitor, |r| r.element())
+}
+
+/// Runs `step` on a reader of `text[range]`; when it says no, whatever it
+/// appended to `out` is taken back, so the caller's fallback starts clean.
+fn read<'a, V: Visitor, T>(
+    text: &'a str,
+    range: Range<usize>,
+    out: &mut String,
+    visitor: &mut V,
+    step: impl for<'o> FnOnce(&mut Reader<'a, 'o, V>) -> Option<T>,
+) -> Option<T> {
     let mark = out.len();
-    let mut r = Reader::new(text, range, out, visitor);
-    let result = r.element();
+    let result = step(&mut Reader::new(text, range, out, visitor));
     if result.is_none() {
         out.truncate(mark);
     }
