@@ -441,11 +441,14 @@ fn exec_args_reach_regcred() {
 }
 
 /// An app whose credential is age-encrypted in `shared/`, outside the
-/// kustomization directory (and outside any Git repository), with the
-/// identity in `key.txt` next to it.
+/// kustomization directory, with the identity in `key.txt` next to it.
+/// `app/.git` makes the kustomization a repository of its own, so the
+/// default root is `app/` wherever the test's directory is (in CI it sits
+/// inside the regcred checkout, whose `.git` would otherwise be the root).
 fn shared_encrypted_credential(envs: &str) -> TempDir {
     let body = registry("{file: ../shared/pw.age}");
     let t = kustomization("transformers", &annotated_spec("regcred", &[envs], &body));
+    std::fs::create_dir_all(t.path().join("app/.git")).unwrap();
     let (key, public) = common::age_key(t.path(), "key.txt");
     assert!(key.is_file());
     std::fs::create_dir_all(t.path().join("shared")).unwrap();
