@@ -164,9 +164,11 @@ mod tests {
     #[test]
     fn imports_docker_config_in_file_order() {
         let cfg = r#"{"auths":{"z.io":{"auth":"eDp5"},"a.io":{"username":"u","password":"p"}}}"#;
-        let doc = |text: &str| Document {
-            text: Zeroizing::new(text.to_string()),
-            format: super::super::document::Format::Yaml,
+        let doc = |text: &str| {
+            Document::new(
+                Zeroizing::new(text.to_string()),
+                super::super::document::Format::Yaml,
+            )
         };
         let entries = import(&doc(cfg), "f", "config.json").unwrap();
         assert_eq!(

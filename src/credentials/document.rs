@@ -14,6 +14,7 @@ use crate::sops::stores::ini;
 use crate::yaml::{self, scalar_string};
 use anyhow::{Result, anyhow, bail};
 use serde_yaml_ng::{Mapping, Value};
+use std::cell::OnceCell;
 use zeroize::Zeroizing;
 
 /// How a credential document is read.
@@ -42,20 +43,39 @@ impl Format {
 }
 
 /// The plaintext of one credential file.
-#[derive(Clone)]
 pub struct Document {
     pub text: Zeroizing<String>,
     pub format: Format,
+    /// The tree, parsed on the first key read: a spec usually reads several
+    /// keys (a username and a password per registry) from one file, and
+    /// parsing it again for each was most of a small render's work.
+    parsed: OnceCell<Value>,
 }
 
 impl Document {
+    pub fn new(text: Zeroizing<String>, format: Format) -> Self {
+        Document {
+            text,
+            format,
+            parsed: OnceCell::new(),
+        }
+    }
+
     /// The whole file as one value: its trailing newline dropped.
     pub fn whole(&self) -> Zeroizing<String> {
         Zeroizing::new(self.text.trim_end_matches(['\n', '\r']).to_string())
     }
 
-    /// The document as a tree, read in its format.
-    pub fn tree(&self, file: &str) -> Result<Value> {
+    /// The document as a tree, read in its format once.
+    pub fn tree(&self, file: &str) -> Result<&Value> {
+        if let Some(tree) = self.parsed.get() {
+            return Ok(tree);
+        }
+        let tree = self.parse(file)?;
+        Ok(self.parsed.get_or_init(|| tree))
+    }
+
+    fn parse(&self, file: &str) -> Result<Value> {
         let text = self.text.as_str();
         let parsed = match self.format {
             Format::Yaml => yaml_mapping(text, file)?,
@@ -82,9 +102,9 @@ impl Document {
     pub fn extract(&self, key: &str, field: &str, file: &str) -> Result<Zeroizing<String>> {
         let path = keypath::parse(key, field)?;
         let doc = self.tree(file).map_err(|e| e.context(field.to_string()))?;
-        match keypath::lookup(&doc, &path) {
+        match keypath::lookup(doc, &path) {
             None => {
-                let near = keypath::keys_near(&doc, &path, 20);
+                let near = keypath::keys_near(doc, &path, 20);
                 let hint = if near.is_empty() {
                     String::new()
                 } else {
@@ -155,10 +175,7 @@ mod tests {
     use super::*;
 
     fn doc(text: &str, format: Format) -> Document {
-        Document {
-            text: Zeroizing::new(text.to_string()),
-            format,
-        }
+        Document::new(Zeroizing::new(text.to_string()), format)
     }
 
     fn get(text: &str, format: Format, key: &str) -> String {

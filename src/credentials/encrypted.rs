@@ -49,10 +49,7 @@ impl Decryptor {
 /// Plaintext bytes as a document of `format`.
 pub fn document(bytes: Zeroizing<Vec<u8>>, format: Format) -> Result<Document> {
     match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Document {
-            text: Zeroizing::new(text.to_string()),
-            format,
-        }),
+        Ok(text) => Ok(Document::new(Zeroizing::new(text.to_string()), format)),
         Err(_) => bail!("is not UTF-8 text"),
     }
 }

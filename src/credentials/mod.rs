@@ -52,7 +52,7 @@ pub struct Resolver {
     names_only: bool,
     env: EnvLookup,
     decryptor: Option<Decryptor>,
-    cache: RefCell<HashMap<PathBuf, Document>>,
+    cache: RefCell<HashMap<PathBuf, Rc<Document>>>,
 }
 
 impl Resolver {
@@ -154,8 +154,9 @@ impl Resolver {
         dockerconfig::import(&doc, field, path)
     }
 
-    /// Reads (and decrypts) a file once per render.
-    fn read(&self, path: &str, field: &str) -> Result<Document> {
+    /// Reads (and decrypts) a file once per render; shared, so that its
+    /// parsed tree is shared too.
+    fn read(&self, path: &str, field: &str) -> Result<Rc<Document>> {
         let real = self.root.confine(path, field)?;
         if let Some(hit) = self.cache.borrow().get(&real) {
             return Ok(hit.clone());
@@ -179,7 +180,8 @@ impl Resolver {
                     .map_err(|_| anyhow!("{field}: {path} is not UTF-8 text"))?
             }
         };
-        self.cache.borrow_mut().insert(real, doc.clone());
+        let doc = Rc::new(doc);
+        self.cache.borrow_mut().insert(real, Rc::clone(&doc));
         Ok(doc)
     }
 }
