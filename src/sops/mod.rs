@@ -44,14 +44,14 @@ impl Decrypted {
 
 /// Decrypts `text` if it is a SOPS file; `Ok(None)` when it is not one.
 pub(crate) fn decrypt(path: &str, text: &str, ids: &Identities) -> Result<Option<Decrypted>> {
-    let Some(format) = stores::detect(path, text) else {
+    let Some(parsed) = stores::read_sops(path, text) else {
         return Ok(None);
     };
     let Parsed {
         format,
         mut docs,
         metadata,
-    } = stores::parse(format, text, path)?;
+    } = parsed?;
     let md = metadata::parse(&metadata.ok_or_else(|| anyhow!("no sops metadata"))?)?;
     let key = data_key(&md, ids)?;
     let mac = tree::decrypt_tree(&mut docs, &key, &md.rule, md.mac_only_encrypted)?;

@@ -101,8 +101,12 @@ impl Shape {
     }
 }
 
-/// [`load_stream`], plus each document's [`Shape`].
+/// [`load_stream`], plus each document's [`Shape`]. It refuses what
+/// [`load_stream`] refuses (yaml.v3, which sops reads with, refuses control
+/// characters too), so both give the same documents for the same text.
 pub fn load_stream_with_shapes(text: &str, origin: &str) -> Result<Vec<(Document, Shape)>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_printable(text, 0).map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
     let mut loader = Loader::new(text);
     loader.shapes = Some(Vec::new());
     let docs = loader

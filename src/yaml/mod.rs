@@ -29,7 +29,7 @@ pub(crate) mod lite;
 mod load;
 
 pub use emit::{stream_to_string, to_string};
-pub use load::{Shape, TopLevel, load_stream, load_stream_with_shapes};
+pub use load::{Document, Shape, TopLevel, load_stream, load_stream_with_shapes};
 
 use serde_yaml_ng::value::{Tag, TaggedValue};
 use serde_yaml_ng::{Number, Value};

@@ -72,12 +72,40 @@ pub(crate) struct Parsed {
 
 /// Recognises a SOPS file by content; `None` means "not SOPS".
 pub(crate) fn detect(path: &str, text: &str) -> Option<Format> {
+    detect_loaded(path, text).map(|d| d.format)
+}
+
+/// Reads `text` when it is a SOPS file (`None` when it is not): detection
+/// and reading load a YAML file once between them.
+pub(crate) fn read_sops(path: &str, text: &str) -> Option<Result<Parsed>> {
+    let detected = detect_loaded(path, text)?;
+    Some(match (detected.format, detected.yaml) {
+        (Format::Yaml, Some(loaded)) => yaml::from_loaded(&loaded, text)
+            .and_then(|docs| split_metadata(docs, path))
+            .map(|(docs, metadata)| Parsed {
+                format: Format::Yaml,
+                docs,
+                metadata,
+            }),
+        (format, _) => parse(format, text, path),
+    })
+}
+
+/// What detection found: the store, and the YAML documents it loaded to
+/// find out, if it did.
+struct Detected {
+    format: Format,
+    yaml: Option<yaml::Loaded>,
+}
+
+fn detect_loaded(path: &str, text: &str) -> Option<Detected> {
+    let found = |format| Some(Detected { format, yaml: None });
     let lines = || text.lines().map(str::trim_end);
     if lines().any(|l| l.starts_with("sops_mac=") || l.starts_with("sops_version=")) {
-        return Some(Format::Dotenv);
+        return found(Format::Dotenv);
     }
     if lines().any(|l| l.trim() == "[sops]") {
-        return Some(Format::Ini);
+        return found(Format::Ini);
     }
     let by_name = Format::from_path(path);
     let body = text.trim_start_matches('\u{feff}').trim_start();
@@ -86,7 +114,7 @@ pub(crate) fn detect(path: &str, text: &str) -> Option<Format> {
         if let Ok(docs) = json::parse(text, path) {
             let first = &docs[0];
             first.get("sops")?;
-            return Some(match (by_name, first) {
+            return found(match (by_name, first) {
                 (Format::Json, _) => Format::Json,
                 (_, Node::Map(items))
                     if items.len() == 2 && matches!(first.get("data"), Some(Node::Str(_))) =>
@@ -97,14 +125,18 @@ pub(crate) fn detect(path: &str, text: &str) -> Option<Format> {
             });
         }
     }
-    let docs = crate::yaml::load_stream(&yaml::normalize(text), path).ok()?;
-    let first = docs.first()?.value.as_mapping()?;
+    let docs = yaml::load(text, path).ok()?;
+    let first = docs.first()?.0.value.as_mapping()?;
     first.get("sops")?;
-    Some(match by_name {
+    let format = match by_name {
         f @ (Format::Yaml | Format::Json) => f,
         _ if first.len() == 2 && first.contains_key("data") => Format::Binary,
         _ if body.starts_with('{') => Format::Json,
         _ => Format::Yaml,
+    };
+    Some(Detected {
+        format,
+        yaml: (format == Format::Yaml).then_some(docs),
     })
 }
 

@@ -12,12 +12,27 @@ use anyhow::{Result, anyhow, bail};
 use comments::Placement;
 use serde_yaml_ng::Value;
 
+/// The documents of a YAML stream as the YAML reader loads them, with
+/// their shapes (for placing comments).
+pub(super) type Loaded = Vec<(yaml::Document, Shape)>;
+
 /// Every document of a YAML stream, as trees with their comments.
 pub(super) fn parse(text: &str, origin: &str) -> Result<Vec<Node>> {
+    from_loaded(&load(text, origin)?, text)
+}
+
+/// The documents of `text` as the YAML reader loads them, before they are
+/// typed as yaml.v3 types them and given their comments: detection loads
+/// them once, and reading a file it detected reuses them.
+pub(super) fn load(text: &str, origin: &str) -> Result<Loaded> {
+    yaml::load_stream_with_shapes(&normalize(text), origin)
+}
+
+/// [`parse`] of documents already [`load`]ed from `text`.
+pub(super) fn from_loaded(docs: &Loaded, text: &str) -> Result<Vec<Node>> {
     // yaml.v3 reads past a byte order mark.
     let normalized = normalize(text);
     let text = normalized.as_ref();
-    let docs = yaml::load_stream_with_shapes(text, origin)?;
     let shapes: Vec<&Shape> = docs.iter().map(|(_, s)| s).collect();
     let found = comments::scan(text, &shapes);
     let placements = comments::place(&found, &shapes, text, &comments::document_markers(text));
