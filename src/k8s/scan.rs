@@ -96,7 +96,7 @@ impl Scanned {
         )?;
         let i = POD_PATHS
             .iter()
-            .position(|p| p.join(".") == path)
+            .position(|p| path.split('.').eq(p.iter().copied()))
             .expect("every pod spec path is scanned");
         let pod = &self.pods[i];
         pod.present.then(|| PodFacts {

@@ -15,9 +15,9 @@
 //! every node with its path, so a caller can pick out the few fields it
 //! needs (kind, name, namespace, labels) on the way.
 
-use super::emit::{pad, scalar_text};
+use super::emit::{pad, scalar_text, string_text};
 use super::load::untagged;
-use super::plain_is_safe;
+use super::{PLAIN_ALLOWED, plain_ends_ok, plain_is_safe, plain_verbatim_ok};
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -56,6 +56,8 @@ pub struct Scalar<'a> {
     written: Range<usize>,
     /// The output is `text` itself.
     verbatim: bool,
+    /// `plain_is_safe(text)`, found once when it was written.
+    safe: bool,
 }
 
 impl Scalar<'_> {
@@ -68,7 +70,7 @@ impl Scalar<'_> {
     /// building the value when the text plainly is a string.
     pub fn string(&self) -> Option<Cow<'_, str>> {
         match self.style {
-            TScalarStyle::Plain if !plain_is_safe(&self.text) => {
+            TScalarStyle::Plain if !self.safe => {
                 super::as_str(&self.value()).map(|s| Cow::Owned(s.to_string()))
             }
             _ => Some(Cow::Borrowed(&self.text)),
@@ -130,8 +132,15 @@ struct Line<'a> {
 /// reader takes (no tabs, carriage returns or non-ASCII text, whose rules
 /// the full parser applies).
 fn plain_ascii(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
+    // Runs over the whole input: blocks without an early exit inside, which
+    // the compiler turns into vector instructions.
+    let ok = |b: &u8| (*b == b'\n') | (b.wrapping_sub(0x20) < 0x5f);
+    let chunks = text.as_bytes().chunks_exact(64);
+    let tail = chunks.remainder();
+    chunks
+        .into_iter()
+        .all(|c| c.iter().fold(true, |all, b| all & ok(b)))
+        && tail.iter().all(ok)
 }
 
 /// The document bodies of a YAML stream: ranges of `text` between `---`
@@ -144,11 +153,16 @@ pub fn split_stream(text: &str) -> Option<Vec<Range<usize>>> {
     }
     let mut docs = Vec::new();
     let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let at = offset;
-        offset += line.len();
-        let l = line.strip_suffix('\n').unwrap_or(line);
+    let b = text.as_bytes();
+    // Only lines that start with `-`, `.` or `%` can mark documents, so
+    // only their first byte is looked at; line breaks are found by memchr.
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+    for at in starts.filter(|&at| at < b.len()) {
+        if !matches!(b[at], b'-' | b'.' | b'%') {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i + 1);
+        let l = text[at..end].strip_suffix('\n').unwrap_or(&text[at..end]);
         if l.starts_with("...") || l.starts_with('%') {
             return None;
         }
@@ -160,7 +174,7 @@ pub fn split_stream(text: &str) -> Option<Vec<Range<usize>>> {
                 return None;
             }
             docs.push(start..at);
-            start = offset;
+            start = end;
         }
     }
     docs.push(start..text.len());
@@ -191,12 +205,16 @@ pub fn documents<V: Visitor>(
     mut each: impl FnMut(Range<usize>, &str, V) -> Option<()>,
 ) -> Option<()> {
     let mut out = String::new();
+    let mut scratch = Scratch::default();
     for range in ranges {
         out.clear();
         let mut v = visitor();
         let mut r = Reader::new(text, range.clone(), &mut out, &mut v);
         r.checked = true;
-        if r.document()? {
+        r.reuse(scratch);
+        let read = r.document()?;
+        scratch = r.scratch();
+        if read {
             each(range, &out, v)?;
         }
     }
@@ -219,11 +237,13 @@ pub fn elements<V: Visitor>(
     }
     let mut out = String::new();
     let mut pos = range.start;
+    let mut scratch = Scratch::default();
     loop {
         out.clear();
         let mut v = visitor();
         let mut r = Reader::new(text, pos..range.end, &mut out, &mut v);
         r.checked = true;
+        r.reuse(scratch);
         let Some(first) = r.peek()? else {
             return Some(());
         };
@@ -233,6 +253,7 @@ pub fn elements<V: Visitor>(
             Some(next) if next.indent == 0 && is_entry(next.body) => next.start,
             Some(_) => return None,
         };
+        scratch = r.scratch();
         each(first.start..end, &out, v)?;
         pos = end;
     }
@@ -288,6 +309,15 @@ struct Reader<'a, 'o, V> {
     spare: Vec<Keys<'a>>,
 }
 
+/// What a reader allocates, handed from one document of a stream to the
+/// next (a large input has tens of thousands of small documents, and
+/// allocating these anew for each was a tenth of the reading).
+#[derive(Default)]
+struct Scratch<'a> {
+    path: Vec<Seg<'a>>,
+    spare: Vec<Keys<'a>>,
+}
+
 /// Keys of one mapping, to refuse duplicates as the full parser does.
 #[derive(Default)]
 struct Keys<'a> {
@@ -328,6 +358,21 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             peeked: None,
             checked: false,
             spare: Vec::new(),
+        }
+    }
+
+    /// Takes over what an earlier reader of the same text allocated.
+    fn reuse(&mut self, scratch: Scratch<'a>) {
+        self.path = scratch.path;
+        self.path.clear();
+        self.spare = scratch.spare;
+    }
+
+    /// Gives back what this reader allocated, for the next.
+    fn scratch(&mut self) -> Scratch<'a> {
+        Scratch {
+            path: std::mem::take(&mut self.path),
+            spare: std::mem::take(&mut self.spare),
         }
     }
 
@@ -420,10 +465,11 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             Some(i) => (&rest[..i], true),
             None => (rest, false),
         };
-        let body = l.trim_start_matches(' ');
+        // Bytes, not `trim_start_matches`, which decodes characters.
+        let indent = l.bytes().position(|b| b != b' ').unwrap_or(l.len());
         Some(Line {
-            indent: l.len() - body.len(),
-            body,
+            indent,
+            body: &l[indent..],
             start: self.pos,
             end: self.pos + l.len() + usize::from(broken),
             broken,
@@ -493,11 +539,12 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
     /// Writes a key; returns its identity and path step.
     fn write_key(&mut self, key: KeyText<'a>, indent: usize) -> Option<(KeyId<'a>, Seg<'a>)> {
         match key {
-            KeyText::Plain(t) if plain_is_safe(t) => {
+            KeyText::Plain(t, bytes_ok) if bytes_ok && plain_ends_ok(t) => {
+                debug_assert!(plain_is_safe(t));
                 self.out.push_str(t);
                 Some((KeyId::Str(Cow::Borrowed(t)), Seg::Key(Cow::Borrowed(t))))
             }
-            KeyText::Plain(t) => {
+            KeyText::Plain(t, _) => {
                 let v = untagged(t.to_string(), TScalarStyle::Plain);
                 self.out.push_str(&scalar_text(&v, indent, true).ok()?);
                 Some(match v {
@@ -621,6 +668,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
                 style: TScalarStyle::Literal,
                 written: 0..0,
                 verbatim: false,
+            safe: false,
             };
             let start = self.out.len();
             self.out
@@ -642,13 +690,20 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
         }
         let mut scalar = inline_scalar(rest)?;
         let text = scalar.text.as_ref();
-        scalar.verbatim = match scalar.style {
-            TScalarStyle::Plain => plain_as_written(text),
-            _ => plain_is_safe(text),
-        };
+        let plain = scalar.style == TScalarStyle::Plain;
+        if !plain {
+            // A plain scalar's bytes were checked as its end was found.
+            scalar.safe = plain_is_safe(text);
+        }
+        debug_assert_eq!(scalar.safe, plain_is_safe(text));
+        scalar.verbatim = scalar.safe || (plain && plain_as_written(text));
         let start = self.out.len();
         if scalar.verbatim {
             self.out.push_str(text);
+        } else if !plain {
+            // A quoted scalar is a string: written as the writer writes one,
+            // without building the value.
+            self.out.push_str(&string_text(text, indent, false));
         } else {
             self.out
                 .push_str(&scalar_text(&scalar.value(), indent, false).ok()?);
@@ -716,7 +771,9 @@ enum Chomp {
 
 /// A key as written.
 enum KeyText<'a> {
-    Plain(&'a str),
+    /// A plain key, and whether every byte of it is one a plain scalar may
+    /// hold (see [`plain_is_safe`]).
+    Plain(&'a str, bool),
     Quoted(Cow<'a, str>),
 }
 
@@ -785,23 +842,52 @@ fn split_key(s: &str) -> Option<(KeyText<'_>, &str)> {
     if bad_start(first) {
         return None;
     }
-    let colon = key_colon(s)?;
+    let (colon, bytes_ok) = key_colon(s)?;
     let key = s[..colon].trim_end_matches(' ');
-    (key.len() <= MAX_KEY).then_some((KeyText::Plain(key), &s[colon + 1..]))
+    (key.len() <= MAX_KEY).then_some((KeyText::Plain(key, bytes_ok), &s[colon + 1..]))
+}
+
+/// Bytes the loops that find where a key or a plain scalar ends must look
+/// at: `:`, `#` and the flow indicators.
+const STOP: u8 = 1;
+/// Bytes a plain scalar may not hold (see [`plain_is_safe`]).
+const NOT_PLAIN: u8 = 2;
+
+/// [`STOP`] and [`NOT_PLAIN`] for every byte, so that the one loop over a
+/// key or plain scalar finds its end and checks it for the writer.
+static CLASS: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let stop = matches!(i as u8, b':' | b'#' | b'[' | b']' | b'{' | b'}');
+        t[i] = if stop { STOP } else { 0 } | if PLAIN_ALLOWED[i] { 0 } else { NOT_PLAIN };
+        i += 1;
+    }
+    t
 }
 
 /// Where the `:` of `key: value` is: the first `:` followed by a space or
-/// the end of the line. `None` when a comment or a flow indicator comes
-/// first (such keys are left to the full parser).
-fn key_colon(s: &str) -> Option<usize> {
+/// the end of the line, and whether every byte before it is one a plain
+/// scalar may hold. `None` when a comment or a flow indicator comes first
+/// (such keys are left to the full parser).
+fn key_colon(s: &str) -> Option<(usize, bool)> {
     let b = s.as_bytes();
+    let mut seen = 0;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b':' if i + 1 == b.len() || b[i + 1] == b' ' => return Some(i),
-            b'#' if i > 0 && b[i - 1] == b' ' => return None,
-            b'[' | b']' | b'{' | b'}' => return None,
-            _ => {}
+        let class = CLASS[usize::from(c)];
+        if class & STOP != 0 {
+            match c {
+                b':' if i + 1 == b.len() || b[i + 1] == b' ' => {
+                    return Some((i, seen & NOT_PLAIN == 0));
+                }
+                b'#' if i > 0 && b[i - 1] == b' ' => return None,
+                b'[' | b']' | b'{' | b'}' => return None,
+                _ => {}
+            }
         }
+        seen |= class;
     }
     None
 }
@@ -868,6 +954,7 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
             style,
             written: 0..0,
             verbatim: false,
+            safe: false,
         });
     }
     // `-1` and `--flag` are plain scalars; `- x` is not.
@@ -876,16 +963,23 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
     }
     let b = rest.as_bytes();
     let mut end = b.len();
+    // Every byte up to the end, for the writer's rules (trailing spaces,
+    // cut below, are allowed bytes).
+    let mut seen = 0;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'#' if i > 0 && b[i - 1] == b' ' => {
-                end = i;
-                break;
+        let class = CLASS[usize::from(c)];
+        if class & STOP != 0 {
+            match c {
+                b'#' if i > 0 && b[i - 1] == b' ' => {
+                    end = i;
+                    break;
+                }
+                b':' if i + 1 == b.len() || b[i + 1] == b' ' => return None,
+                b'[' | b']' | b'{' | b'}' => return None,
+                _ => {}
             }
-            b':' if i + 1 == b.len() || b[i + 1] == b' ' => return None,
-            b'[' | b']' | b'{' | b'}' => return None,
-            _ => {}
         }
+        seen |= class;
     }
     let text = rest[..end].trim_end_matches(' ');
     if text.ends_with(':') {
@@ -896,22 +990,23 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
         style: TScalarStyle::Plain,
         written: 0..0,
         verbatim: false,
+        // `: ` cannot occur (refused above), so this is `plain_is_safe`.
+        safe: seen & NOT_PLAIN == 0 && plain_ends_ok(text),
     })
 }
 
-/// Whether the writer writes a plain scalar exactly as it was read: strings
-/// it needs no quotes for, canonical integers and the canonical booleans
-/// and null.
+/// Whether the writer writes a plain scalar that is not a safe plain
+/// string (see [`plain_is_safe`]) exactly as it was read. The loader keeps
+/// such a scalar as a number (only canonical spellings, which the writer
+/// spells alike), as null or a boolean (written `null`, `true`, `false`),
+/// as a raw plain scalar (written as read when [`plain_verbatim_ok`]), or
+/// as a string that needs quotes (when it is not).
 fn plain_as_written(t: &str) -> bool {
-    if plain_is_safe(t) || matches!(t, "true" | "false" | "null") {
-        return true;
+    match t {
+        "null" | "true" | "false" => true,
+        "" | "~" | "Null" | "NULL" | "True" | "TRUE" | "False" | "FALSE" => false,
+        _ => plain_verbatim_ok(t),
     }
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    !digits.is_empty()
-        && digits.len() <= 18
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'))
-        && t != "-0"
 }
 
 #[cfg(test)]
