@@ -133,7 +133,7 @@ impl Reading<'_> {
         src: &Arc<String>,
         range: Range<usize>,
         written: &str,
-        s: Scanned,
+        mut s: Scanned,
         entry: bool,
     ) -> Option<Option<Item>> {
         if s.has_sops || !(s.has_api_version && s.has_kind) {

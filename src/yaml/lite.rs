@@ -42,9 +42,17 @@ pub enum Seg<'a> {
 }
 
 impl Seg<'_> {
-    /// The key, when it is this string.
+    /// The key, when it is this string. Compared byte by byte in line:
+    /// keys are short, and visitors compare every node's path with a few
+    /// names, where a call to `memcmp` each time cost more than the bytes.
     pub fn is(&self, key: &str) -> bool {
-        matches!(self, Seg::Key(k) if k == key)
+        match self {
+            Seg::Key(k) => {
+                let (a, b) = (k.as_bytes(), key.as_bytes());
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -328,7 +336,9 @@ struct Keys<'a> {
 #[derive(PartialEq)]
 enum KeyId<'a> {
     Str(Cow<'a, str>),
-    Value(Value),
+    /// Boxed: such keys are rare, and a key list is compared and moved
+    /// for every key read.
+    Value(Box<Value>),
 }
 
 impl<'a> Keys<'a> {
@@ -461,12 +471,12 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             return None;
         }
         let rest = &self.text[self.pos..self.end];
-        let (l, broken) = match memchr::memchr(b'\n', rest.as_bytes()) {
+        let (l, broken) = match line_break(rest.as_bytes()) {
             Some(i) => (&rest[..i], true),
             None => (rest, false),
         };
         // Bytes, not `trim_start_matches`, which decodes characters.
-        let indent = l.bytes().position(|b| b != b' ').unwrap_or(l.len());
+        let indent = indentation(l.as_bytes());
         Some(Line {
             indent,
             body: &l[indent..],
@@ -551,7 +561,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
                     Value::String(s) => {
                         (KeyId::Str(Cow::Owned(s.clone())), Seg::Key(Cow::Owned(s)))
                     }
-                    other => (KeyId::Value(other), Seg::Other),
+                    other => (KeyId::Value(Box::new(other)), Seg::Other),
                 })
             }
             KeyText::Quoted(s) => {
@@ -668,7 +678,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
                 style: TScalarStyle::Literal,
                 written: 0..0,
                 verbatim: false,
-            safe: false,
+                safe: false,
             };
             let start = self.out.len();
             self.out
@@ -677,16 +687,17 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             self.visitor.node(&self.path, Node::Scalar(&scalar));
             return Some(Shape::Scalar);
         }
-        for (token, node, shape, text) in [
-            ("{}", Node::EmptyMapping, Shape::EmptyMapping, "{}"),
-            ("[]", Node::EmptySequence, Shape::EmptySequence, "[]"),
-        ] {
-            if let Some(after) = rest.strip_prefix(token) {
-                trailing(after)?;
-                self.visitor.node(&self.path, node);
-                self.out.push_str(text);
-                return Some(shape);
-            }
+        // Bytes, not `strip_prefix`: this runs for every scalar.
+        let empty = match rest.as_bytes() {
+            [b'{', b'}', ..] => Some((Node::EmptyMapping, Shape::EmptyMapping, "{}")),
+            [b'[', b']', ..] => Some((Node::EmptySequence, Shape::EmptySequence, "[]")),
+            _ => None,
+        };
+        if let Some((node, shape, text)) = empty {
+            trailing(&rest[2..])?;
+            self.visitor.node(&self.path, node);
+            self.out.push_str(text);
+            return Some(shape);
         }
         let mut scalar = inline_scalar(rest)?;
         let text = scalar.text.as_ref();
@@ -777,6 +788,48 @@ enum KeyText<'a> {
     Quoted(Cow<'a, str>),
 }
 
+/// Eight bytes of `b` from `at` as a word (the caller checked there are).
+fn word_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+
+/// Where the first line feed in `b` is. Lines of YAML are short (20 to
+/// 40 bytes), where a call to `memchr` costs more than the search: eight
+/// bytes at a time in a word first, `memchr` for the rest of a long line.
+fn line_break(b: &[u8]) -> Option<usize> {
+    const HIGHS: u64 = ONES << 7;
+    const FEEDS: u64 = ONES * b'\n' as u64;
+    let mut at = 0;
+    while at + 8 <= b.len() && at < 64 {
+        let x = word_at(b, at) ^ FEEDS;
+        // The lowest byte that is zero (a line feed) sets its high bit
+        // here; bytes above it may too, which the lowest bit ignores.
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr(b'\n', &b[at..]).map(|i| at + i)
+}
+
+/// How many spaces `line` starts with, eight at a time.
+fn indentation(line: &[u8]) -> usize {
+    const SPACES: u64 = ONES * b' ' as u64;
+    let mut at = 0;
+    while at + 8 <= line.len() {
+        let x = word_at(line, at) ^ SPACES;
+        if x != 0 {
+            return at + (x.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + line[at..].iter().take_while(|&&c| c == b' ').count()
+}
+
 /// Whether a line (after its indentation) starts a sequence entry.
 fn is_entry(body: &str) -> bool {
     body == "-" || body.starts_with("- ")
@@ -843,7 +896,7 @@ fn split_key(s: &str) -> Option<(KeyText<'_>, &str)> {
         return None;
     }
     let (colon, bytes_ok) = key_colon(s)?;
-    let key = s[..colon].trim_end_matches(' ');
+    let key = trim_end_spaces(&s[..colon]);
     (key.len() <= MAX_KEY).then_some((KeyText::Plain(key, bytes_ok), &s[colon + 1..]))
 }
 
@@ -981,7 +1034,7 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
         }
         seen |= class;
     }
-    let text = rest[..end].trim_end_matches(' ');
+    let text = trim_end_spaces(&rest[..end]);
     if text.ends_with(':') {
         return None;
     }
@@ -1005,8 +1058,21 @@ fn plain_as_written(t: &str) -> bool {
     match t {
         "null" | "true" | "false" => true,
         "" | "~" | "Null" | "NULL" | "True" | "TRUE" | "False" | "FALSE" => false,
-        _ => plain_verbatim_ok(t),
+        // What `plain_verbatim_ok` checks beyond what [`inline_scalar`]
+        // took: printable ASCII, no indicator first (`-` only before a
+        // non-space), no `: ` or ` #` inside, nothing trailing.
+        _ => {
+            let ok = !(t.starts_with("---") || t.starts_with("..."));
+            debug_assert_eq!(ok, plain_verbatim_ok(t), "{t:?}");
+            ok
+        }
     }
+}
+
+/// `s` without trailing spaces (bytes, not characters).
+fn trim_end_spaces(s: &str) -> &str {
+    let kept = s.bytes().rposition(|b| b != b' ').map_or(0, |i| i + 1);
+    &s[..kept]
 }
 
 #[cfg(test)]
@@ -1157,6 +1223,37 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_and_indentation_are_found_in_words() {
+        let mut text = Vec::new();
+        for i in 0..200u8 {
+            // Every byte value, line feeds among them, and their neighbours.
+            text.push(if i % 37 == 0 { b'\n' } else { i });
+            text.push(b'\n' ^ 0x80);
+        }
+        for start in 0..text.len() {
+            for end in start..text.len().min(start + 90) {
+                let b = &text[start..end];
+                assert_eq!(line_break(b), memchr::memchr(b'\n', b), "{start}..{end}");
+            }
+        }
+        for line in [
+            "",
+            " ",
+            "a",
+            "        ",
+            "         x",
+            "    x   ",
+            "                    ",
+        ] {
+            for pad in 0..20 {
+                let l = format!("{}{line}", " ".repeat(pad));
+                let spaces = l.len() - l.trim_start_matches(' ').len();
+                assert_eq!(indentation(l.as_bytes()), spaces, "{l:?}");
+            }
+        }
+    }
+
+    #[test]
     fn streams_split_at_document_markers() {
         assert_eq!(
             split_stream("a: 1\n---\nb: 2\n--- # c\n").unwrap(),
@@ -1181,8 +1278,33 @@ mod random {
     use super::tests_support::agrees;
 
     const KEYS: &[&str] = &[
-        "a", "kind", "name", "'q k'", "\"d\"", "8080", "true", "null", "0755", "x.y/z", "-k",
-        "a b", "~",
+        "a",
+        "kind",
+        "name",
+        "'q k'",
+        "\"d\"",
+        "8080",
+        "true",
+        "null",
+        "0755",
+        "x.y/z",
+        "-k",
+        "a b",
+        "~",
+        "a#b",
+        "1.5",
+        "yes",
+        ".inf",
+        ".a",
+        "x:y",
+        "_x",
+        "/p",
+        "a=b",
+        "(x)",
+        "'1'",
+        "\"a\\\"b\"",
+        "False",
+        "a  ",
     ];
     const VALUES: &[&str] = &[
         "",
@@ -1230,6 +1352,44 @@ mod random {
         "\"\"",
         "=",
         "<<",
+        // Plain scalars the loader keeps as numbers, keywords or raw text,
+        // and strings the writer quotes.
+        "128Mi",
+        "1.0e+3",
+        "12345678901234567890",
+        "-12",
+        "0",
+        "00",
+        "Null",
+        "NULL",
+        "FALSE",
+        "false",
+        "true",
+        "---x",
+        "...x",
+        "--x",
+        "a:b",
+        "a=b:c",
+        "x)",
+        "^a",
+        "$v",
+        "a,b",
+        ".inf",
+        "-.inf",
+        ".NaN",
+        "ok  # c",
+        // Quoted scalars: escapes, quotes of the other kind, lookalikes.
+        "\"a\\\\b\"",
+        "'a\"b'",
+        "\"it's\"",
+        "\"\\r\"",
+        "'0'",
+        "'yes'",
+        "\"x: y\"",
+        "'a #b'",
+        "\"/x\"",
+        "'-1'",
+        "\"---\"",
     ];
 
     struct Lcg(u64);

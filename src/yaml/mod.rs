@@ -249,7 +249,9 @@ mod tests {
         }
         let mut prev = 0u8;
         for &c in b {
-            if !allowed[usize::from(c)] || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#')
+            if !allowed[usize::from(c)]
+                || (prev == b':' && c == b' ')
+                || (prev == b' ' && c == b'#')
             {
                 return false;
             }
@@ -280,9 +282,35 @@ mod tests {
             }
         }
         for word in [
-            "y", "n", "yes", "no", "on", "off", "true", "false", "null", "True", "NULL", "oFf",
-            "yess", "nulls", "falsey", ".inf", ".Nan", ".infx", ".5", ".a", "a: b", "a:b", "a #b",
-            "a#b", "a b:", "name", "ghcr.io/x:1.4", "--x", "a:  b",
+            "y",
+            "n",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "true",
+            "false",
+            "null",
+            "True",
+            "NULL",
+            "oFf",
+            "yess",
+            "nulls",
+            "falsey",
+            ".inf",
+            ".Nan",
+            ".infx",
+            ".5",
+            ".a",
+            "a: b",
+            "a:b",
+            "a #b",
+            "a#b",
+            "a b:",
+            "name",
+            "ghcr.io/x:1.4",
+            "--x",
+            "a:  b",
         ] {
             strings.push(word.to_string());
         }
@@ -383,6 +411,39 @@ mod tests {
         // Flow style and JSON are not split (callers parse them whole).
         assert!(TopLevel::split("{\"items\": []}").is_none());
         assert!(TopLevel::split("a: 1\n---\nb: 2\n").is_none());
+    }
+
+    #[test]
+    fn a_header_without_its_items_lines_reads_as_with_them_blanked() {
+        let header = |t: &str| load_stream(t, "t").map(|mut d| d.remove(0).value);
+        let items = "items:\n- a: 1\n\n- b: 2\n";
+        for (before, after) in [
+            (
+                "apiVersion: v1\nkind: ResourceList\n",
+                "functionConfig:\n  k: v\n",
+            ),
+            ("kind: ResourceList\n# c\n\n", ""),
+            ("---\n", "kind: List\nx: |+\n  y\n\nz: 1\n"),
+            ("kind: ResourceList\nx: a\n  b\n", "y: c\n"),
+        ] {
+            let text = format!("{before}{items}{after}");
+            let top = TopLevel::split(&text).unwrap();
+            let joined = top.without_joined("items").expect(&text);
+            assert_eq!(joined, format!("{before}{after}"));
+            assert_eq!(
+                header(&joined).unwrap(),
+                header(&top.without("items")).unwrap(),
+                "{text}"
+            );
+        }
+        // Where the blank lines could be part of a value, the items' lines
+        // stay blank lines: a `|+` scalar keeps them, a quoted one folds them.
+        for before in ["x: |+\n  y\n", "x: \"a\n", "x: [a,\n", "x: >\n  y\n"] {
+            let text = format!("kind: ResourceList\n{before}{items}");
+            if let Some(top) = TopLevel::split(&text) {
+                assert!(top.without_joined("items").is_none(), "{text}");
+            }
+        }
     }
 
     /// Reading `src`, writing each document and reading that back gives
