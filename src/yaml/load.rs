@@ -198,18 +198,14 @@ impl<'a> TopLevel<'a> {
     /// The document without entry `key` and without its lines, when its
     /// lines are blank lines to the rest (see [`Self::without`]) that
     /// change no value. Blank lines count only in a scalar that spans them
-    /// or keeps trailing line breaks (`|+`), which must begin in the entry
-    /// before `key`: `None` when that entry holds a quote, a block scalar
-    /// or flow indicator, or when `key` is not there. Error positions
-    /// after the entry differ from the input's.
+    /// or keeps trailing line breaks (`|+`), which must begin before `key`
+    /// (a line at column 0 ends any plain scalar): `None` when the text
+    /// before `key` holds a quote, a block scalar or a flow indicator, or
+    /// when `key` is not there. Error positions after the entry differ
+    /// from the input's.
     pub fn without_joined(&self, key: &str) -> Option<String> {
-        let i = self.entries.iter().position(|(k, _, _)| k == key)?;
-        let (_, range, _) = &self.entries[i];
-        let before = match i {
-            0 => &self.text[..range.start],
-            _ => &self.text[self.entries[i - 1].1.clone()],
-        };
-        if before.contains(['|', '>', '"', '\'', '[', '{']) {
+        let range = self.entry_range(key)?;
+        if self.text[..range.start].contains(['|', '>', '"', '\'', '[', '{']) {
             return None;
         }
         let mut out = String::with_capacity(self.text.len() - range.len());

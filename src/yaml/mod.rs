@@ -438,7 +438,13 @@ mod tests {
         }
         // Where the blank lines could be part of a value, the items' lines
         // stay blank lines: a `|+` scalar keeps them, a quoted one folds them.
-        for before in ["x: |+\n  y\n", "x: \"a\n", "x: [a,\n", "x: >\n  y\n"] {
+        for before in [
+            "x: |+\n  y\n",
+            "x: \"a\n",
+            "x: [a,\n",
+            "x: >\n  y\n",
+            "x: 'a\nb: c\n",
+        ] {
             let text = format!("kind: ResourceList\n{before}{items}");
             if let Some(top) = TopLevel::split(&text) {
                 assert!(top.without_joined("items").is_none(), "{text}");
