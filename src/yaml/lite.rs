@@ -329,7 +329,12 @@ struct Scratch<'a> {
 /// Keys of one mapping, to refuse duplicates as the full parser does.
 #[derive(Default)]
 struct Keys<'a> {
-    seen: Vec<KeyId<'a>>,
+    /// Keys spelled as they are in the text (almost all): kept apart, so
+    /// that comparing and clearing them needs no look at a `Cow` or a
+    /// value.
+    plain: Vec<&'a str>,
+    /// The others: decoded strings and keys that are not strings.
+    others: Vec<KeyId<'a>>,
 }
 
 /// A key's identity: its string, or its value when it is not a string.
@@ -346,11 +351,25 @@ impl<'a> Keys<'a> {
     fn insert(&mut self, key: KeyId<'a>) -> bool {
         // Mappings with many keys (a large ConfigMap) would make a linear
         // scan quadratic; such documents go to the full parser instead.
-        if self.seen.len() >= 256 || self.seen.contains(&key) {
+        if self.plain.len() + self.others.len() >= 256 || self.others.contains(&key) {
             return false;
         }
-        self.seen.push(key);
-        true
+        match key {
+            KeyId::Str(s) if self.plain.contains(&s.as_ref()) => false,
+            KeyId::Str(Cow::Borrowed(s)) => {
+                self.plain.push(s);
+                true
+            }
+            other => {
+                self.others.push(other);
+                true
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.plain.clear();
+        self.others.clear();
     }
 }
 
@@ -509,7 +528,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
         inline: bool,
     ) -> Option<()> {
         let mut keys = self.spare.pop().unwrap_or_default();
-        keys.seen.clear();
+        keys.clear();
         let mut n = 0;
         loop {
             let content = match first.take() {
