@@ -10,19 +10,21 @@ use super::{Job, Key, spec_finding};
 use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::image::{self, KeyMatcher};
 use crate::k8s::workloads::PodFacts;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// A workload after render: kind, name, effective namespace and pod facts.
-pub(super) struct Workload {
-    pub kind: String,
-    pub name: String,
-    pub namespace: String,
-    pub pod: PodFacts,
+/// A workload after render: kind, name, effective namespace and pod facts,
+/// borrowed from its item (a render may pass tens of thousands through).
+pub(super) struct Workload<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub pod: Cow<'a, PodFacts>,
 }
 
 /// One warning per workload and spec whose Secret its pods cannot use.
-pub(super) fn unreached(
-    workloads: impl IntoIterator<Item = Workload>,
+pub(super) fn unreached<'a>(
+    workloads: impl IntoIterator<Item = Workload<'a>>,
     jobs: &[Job],
     selections: &[Selection],
     reports: &[SpecReport],
@@ -39,10 +41,13 @@ pub(super) fn unreached(
         .map(|r| r.registries.iter().map(|k| KeyMatcher::new(k)).collect())
         .collect();
     for w in workloads.filter(|w| !w.pod.own_pull_secrets) {
-        let sa = (w.namespace.clone(), w.pod.service_account.clone());
+        let sa = (w.namespace.to_string(), w.pod.service_account.clone());
         for ((job, sel), registries) in jobs.iter().zip(selections).zip(&matchers) {
             let spec = &job.spec;
-            if spec.inject.workloads || sel.targets.binary_search(&w.namespace).is_err() {
+            let targeted = sel
+                .targets
+                .binary_search_by(|t| t.as_str().cmp(w.namespace));
+            if spec.inject.workloads || targeted.is_err() {
                 continue;
             }
             if sa_pulls
@@ -54,7 +59,7 @@ pub(super) fn unreached(
             let Some((image, registry)) = pulled_from(&w.pod, registries) else {
                 continue;
             };
-            let (ns, account) = (&w.namespace, &w.pod.service_account);
+            let (ns, account) = (w.namespace, &w.pod.service_account);
             findings.push(spec_finding(
                 spec,
                 Severity::Warning,

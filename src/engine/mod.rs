@@ -33,6 +33,7 @@ use anyhow::Result;
 use report::{NamespaceReport, Skipped, SpecReport, Summary};
 use secrets::NewSecrets;
 use serde_yaml_ng::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use targeting::{Inventory, NamespaceInfo, Selection};
 
@@ -348,17 +349,17 @@ fn text_namespace<'a>(p: &'a Passthrough, default_ns: Option<&'a str>) -> Option
 fn workloads_after<'a>(
     items: &'a [Item],
     default_ns: Option<&'a str>,
-) -> impl Iterator<Item = coverage::Workload> + 'a {
+) -> impl Iterator<Item = coverage::Workload<'a>> + 'a {
     let from_trees = items
         .iter()
         .filter_map(Item::as_value)
         .filter(|t| !is_config(t))
         .filter_map(move |t| {
             Some(coverage::Workload {
-                pod: workloads::pod_facts(t)?,
-                namespace: meta::effective_namespace_of(t, default_ns)?.to_string(),
-                kind: meta::kind(t)?.to_string(),
-                name: meta::name(t).unwrap_or_default().to_string(),
+                pod: Cow::Owned(workloads::pod_facts(t)?),
+                namespace: meta::effective_namespace_of(t, default_ns)?,
+                kind: meta::kind(t)?,
+                name: meta::name(t).unwrap_or_default(),
             })
         });
     let from_texts = items.iter().filter_map(|i| match i {
@@ -368,11 +369,10 @@ fn workloads_after<'a>(
     let from_texts = from_texts.filter_map(move |p| {
         let kind = p.field(p.kind)?;
         Some(coverage::Workload {
-            pod: p.pod.as_deref()?.clone(),
-            namespace: meta::effective_namespace(Some(kind), p.field(p.namespace), default_ns)?
-                .to_string(),
-            kind: kind.to_string(),
-            name: p.field(p.name).unwrap_or_default().to_string(),
+            pod: Cow::Borrowed(p.pod.as_deref()?),
+            namespace: meta::effective_namespace(Some(kind), p.field(p.namespace), default_ns)?,
+            kind,
+            name: p.field(p.name).unwrap_or_default(),
         })
     });
     from_trees.chain(from_texts)

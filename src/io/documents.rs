@@ -3,7 +3,7 @@
 
 use crate::k8s::meta::{CoreKind, is_core};
 use crate::k8s::names;
-use crate::k8s::resource::{Account, Item, Passthrough, Role, Text};
+use crate::k8s::resource::{self, Account, Item, Passthrough, Role, Text};
 use crate::k8s::scan::Scanned;
 use crate::yaml::{self, lite};
 use anyhow::{Result, bail};
@@ -133,7 +133,7 @@ impl Reading<'_> {
         src: &Arc<String>,
         range: Range<usize>,
         written: &str,
-        s: Scanned,
+        mut s: Scanned,
         entry: bool,
     ) -> Option<Option<Item>> {
         if s.has_sops || !(s.has_api_version && s.has_kind) {
@@ -155,11 +155,6 @@ impl Reading<'_> {
             };
             return Some(Some(Item::Tree(value)));
         }
-        let text = if written == &src[range.clone()] {
-            Text::input(src, range, entry)?
-        } else {
-            Text::owned(written.to_string(), entry)?
-        };
         let role = if is_core(kind, api, CoreKind::Namespace) {
             Role::Namespace {
                 labels: self.labels.then(|| Box::new(s.labels.clone())),
@@ -182,7 +177,22 @@ impl Reading<'_> {
             (s.name_at, s.name),
             (s.namespace_at, s.namespace),
         ];
-        Some(Some(Item::Text(Passthrough::new(text, fields, pod, role))))
+        let input = &src[range.clone()];
+        // A ResourceList from kustomize differs from what the writer writes
+        // only in a few quotes (`'0'` for `"0"`): such a resource keeps the
+        // input's range and those bytes, not a copy of its text.
+        let patches = match written == input {
+            true => Some(Vec::new()),
+            false if matches!(role, Role::Plain) => resource::patches(input, written, &fields),
+            false => None,
+        };
+        let text = match patches {
+            Some(_) => Text::input(src, range, entry)?,
+            None => Text::owned(written.to_string(), entry)?,
+        };
+        let mut item = Passthrough::new(text, fields, pod, role);
+        item.patch(patches.unwrap_or_default());
+        Some(Some(Item::Text(item)))
     }
 
     /// Bit `j` set when `pulls` names spec `j`'s Secret.

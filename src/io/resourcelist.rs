@@ -123,21 +123,27 @@ fn read(text: &str) -> Result<ResourceList<'_>> {
     // left to the full parse.
     let (header, items) = match yaml::TopLevel::split(text) {
         Some(top) if top.keys_unique() => {
-            let header = top.without("items");
-            if header.contains('&') {
-                (String::new(), None)
+            let header = top.without_joined("items");
+            if header.as_deref().unwrap_or(text).contains('&') {
+                (None, None)
             } else {
                 (header, Some(top))
             }
         }
-        _ => (String::new(), None),
+        _ => (None, None),
     };
-    let source = if items.is_some() {
-        header.as_str()
-    } else {
-        text
+    let mut docs = match (&items, header) {
+        (None, _) => yaml::load_stream(text, ORIGIN)?,
+        // The header without the items' lines: a ResourceList's items are
+        // most of its lines, and the parser reads blank lines one by one.
+        // On an error, the header with the items' lines blanked gives the
+        // message, with the line numbers of the input.
+        (Some(top), Some(joined)) => match yaml::load_stream(&joined, ORIGIN) {
+            Ok(docs) => docs,
+            Err(_) => yaml::load_stream(&top.without("items"), ORIGIN)?,
+        },
+        (Some(top), None) => yaml::load_stream(&top.without("items"), ORIGIN)?,
     };
-    let mut docs = yaml::load_stream(source, ORIGIN)?;
     if docs.len() != 1 {
         bail!(
             "stdin: expected one ResourceList document, found {}",

@@ -105,17 +105,64 @@ pub struct Passthrough {
     pub kind: Field,
     pub name: Field,
     pub namespace: Field,
-    /// Fields the text spells differently from their value (rare: boxed
-    /// so that it costs one pointer).
+    /// Fields the text spells differently from their value, and bytes
+    /// the text differs in from the input it points to (rare, or small:
+    /// boxed so that it costs one pointer).
     pub spilled: Option<Box<Spilled>>,
     /// For a workload: whom its pods run as and what they pull.
     pub pod: Option<Box<PodFacts>>,
     pub role: Role,
 }
 
-/// Field values a text spells differently (quoted).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Spilled(Vec<Box<str>>);
+/// Field values a text spells differently (quoted), and the bytes a text
+/// differs in from the input range it points to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Spilled {
+    fields: Vec<Box<str>>,
+    /// (offset in the text, the byte written there), in order. Only for
+    /// [`Role::Plain`] items, whose text nothing reads but output naming
+    /// (through fields, which never hold a patched byte) and the writer.
+    patches: Vec<(u32, u8)>,
+}
+
+/// At most this many bytes are recorded as patches; a text that differs
+/// in more is stored whole.
+const MAX_PATCHES: usize = 32;
+
+/// The bytes `written` differs in from `input`, when they have the same
+/// length, differ in at most [`MAX_PATCHES`] bytes and none of them lies
+/// in a field's range (see [`Passthrough::new`]): a resource kustomize
+/// wrote differs from what the writer writes only where it quoted with
+/// `'` (its `config.kubernetes.io/index` annotations).
+pub fn patches(input: &str, written: &str, fields: &[FieldAt; 3]) -> Option<Vec<(u32, u8)>> {
+    let (a, b) = (input.as_bytes(), written.as_bytes());
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    // Blocks compared with `memcmp` (vector instructions); bytes only in
+    // the few blocks that differ.
+    let mut at = 0;
+    while at < a.len() {
+        let end = (at + 64).min(a.len());
+        if a[at..end] != b[at..end] {
+            for i in (at..end).filter(|&i| a[i] != b[i]) {
+                out.push((u32::try_from(i).ok()?, b[i]));
+            }
+            if out.len() > MAX_PATCHES {
+                return None;
+            }
+        }
+        at = end;
+    }
+    let in_field = |&(at, _): &(u32, u8)| {
+        fields.iter().any(|f| match f {
+            (Some((start, len)), Some(_)) => (*start..start + len).contains(&at),
+            _ => false,
+        })
+    };
+    (!out.iter().any(in_field)).then_some(out)
+}
 
 /// A field of a resource: where its text spells it as it is (offset,
 /// length), when it does, and its value.
@@ -300,7 +347,7 @@ impl Item {
     /// body two columns in), as a ResourceList holds it.
     pub fn write_entry(&self, w: &mut dyn Write) -> io::Result<()> {
         match self {
-            Item::Text(p) if p.text.is_entry() => w.write_all(p.stored().as_bytes()),
+            Item::Text(p) if p.text.is_entry() => p.write_stored(w),
             other => {
                 let body = other.to_yaml().map_err(io::Error::other)?;
                 w.write_all(entry_of(&body).as_bytes())
@@ -364,7 +411,12 @@ impl Passthrough {
             kind,
             name,
             namespace,
-            spilled: (!spilled.is_empty()).then(|| Box::new(Spilled(spilled))),
+            spilled: (!spilled.is_empty()).then(|| {
+                Box::new(Spilled {
+                    fields: spilled,
+                    patches: Vec::new(),
+                })
+            }),
             pod: pod.map(Box::new),
             role,
         }
@@ -374,21 +426,63 @@ impl Passthrough {
     pub fn field(&self, f: Field) -> Option<&str> {
         match f {
             Field(_, u32::MAX) => None,
-            Field(i, n) if n == u32::MAX - 1 => self.spilled.as_ref().map(|s| &*s.0[i as usize]),
+            Field(i, n) if n == u32::MAX - 1 => {
+                self.spilled.as_ref().map(|s| &*s.fields[i as usize])
+            }
             Field(at, len) => self.text.as_str().get(at as usize..(at + len) as usize),
         }
     }
 
+    /// Records the bytes its text differs in from the input range it
+    /// points to (see [`patches`]; none for most).
+    pub fn patch(&mut self, patches: Vec<(u32, u8)>) {
+        if !patches.is_empty() {
+            debug_assert!(matches!(self.role, Role::Plain));
+            self.spilled.get_or_insert_default().patches = patches;
+        }
+    }
+
+    fn patches(&self) -> &[(u32, u8)] {
+        self.spilled.as_ref().map_or(&[], |s| &s.patches)
+    }
+
     /// The text as stored (an entry or a body), with any ServiceAccount
-    /// patch applied.
+    /// patch or patched bytes applied.
     pub fn stored(&self) -> Cow<'_, str> {
         let text = self.text.as_str();
         match &self.role {
             Role::ServiceAccount(a) if a.added != 0 => {
                 Cow::Owned(splice(text, a, self.text.is_entry()))
             }
+            _ if !self.patches().is_empty() => {
+                let mut out = Vec::with_capacity(text.len());
+                self.write_patched(&mut out)
+                    .expect("writing to memory does not fail");
+                Cow::Owned(String::from_utf8(out).expect("patches are ASCII"))
+            }
             _ => Cow::Borrowed(text),
         }
+    }
+
+    /// Writes the text as stored: without a copy when only bytes are patched.
+    fn write_stored(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self.patches() {
+            [] => w.write_all(self.stored().as_bytes()),
+            _ => self.write_patched(w),
+        }
+    }
+
+    /// The text with its patched bytes, in pieces.
+    fn write_patched(&self, w: &mut dyn Write) -> io::Result<()> {
+        let text = self.text.as_str().as_bytes();
+        let mut last = 0;
+        for &(at, byte) in self.patches() {
+            let at = at as usize;
+            w.write_all(&text[last..at])?;
+            w.write_all(&[byte])?;
+            last = at + 1;
+        }
+        w.write_all(&text[last..])
     }
 
     /// The text as a document body.
@@ -474,6 +568,49 @@ mod tests {
         let entry = entry_of(body);
         assert_eq!(entry, "- a: 1\n  b: |\n    x\n\n    y\n  c:\n  - d\n");
         assert_eq!(body_of(&entry), body);
+    }
+
+    #[test]
+    fn texts_that_differ_in_a_few_bytes_keep_the_input_and_the_bytes() {
+        let input = "- kind: ConfigMap\n  metadata:\n    name: x\n    a: '0'\n";
+        let written = "- kind: ConfigMap\n  metadata:\n    name: x\n    a: \"0\"\n";
+        let name = (Some((40, 1)), Some("x".to_string()));
+        let fields = [(None, None), name.clone(), (None, None)];
+        let found = patches(input, written, &fields).unwrap();
+        assert_eq!(found, [(49, b'"'), (51, b'"')]);
+        let src = Arc::new(input.to_string());
+        let mut p = Passthrough::new(
+            Text::input(&src, 0..input.len(), true).unwrap(),
+            fields,
+            None,
+            Role::Plain,
+        );
+        p.patch(found);
+        assert_eq!(p.stored(), written);
+        assert_eq!(p.field(p.name), Some("x"));
+        let item = Item::Text(p);
+        let mut out = Vec::new();
+        item.write_entry(&mut out).unwrap();
+        assert_eq!(out, written.as_bytes());
+        assert_eq!(item.to_yaml().unwrap(), body_of(written));
+        // Other lengths, a patched byte in a field, or many bytes: stored whole.
+        assert!(
+            patches(
+                input,
+                &written[1..],
+                &[(None, None), (None, None), (None, None)]
+            )
+            .is_none()
+        );
+        let in_name = [
+            (None, None),
+            (Some((49, 3)), Some("0".into())),
+            (None, None),
+        ];
+        assert!(patches(input, written, &in_name).is_none());
+        let many = input.replace('a', "b");
+        let none = [(None, None), (None, None), (None, None)];
+        assert!(patches(&input.repeat(40), &many.repeat(40), &none).is_none());
     }
 
     #[test]

@@ -203,7 +203,7 @@ fn escaped(text: &str, allowed: &str) -> String {
     out
 }
 
-fn string_text(s: &str, indent: usize, is_key: bool) -> String {
+pub(super) fn string_text(s: &str, indent: usize, is_key: bool) -> String {
     if plain_is_safe(s) {
         return s.to_string();
     }

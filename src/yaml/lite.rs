@@ -15,9 +15,9 @@
 //! every node with its path, so a caller can pick out the few fields it
 //! needs (kind, name, namespace, labels) on the way.
 
-use super::emit::{pad, scalar_text};
+use super::emit::{pad, scalar_text, string_text};
 use super::load::untagged;
-use super::plain_is_safe;
+use super::{PLAIN_ALLOWED, plain_ends_ok, plain_is_safe, plain_verbatim_ok};
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -42,9 +42,17 @@ pub enum Seg<'a> {
 }
 
 impl Seg<'_> {
-    /// The key, when it is this string.
+    /// The key, when it is this string. Compared byte by byte in line:
+    /// keys are short, and visitors compare every node's path with a few
+    /// names, where a call to `memcmp` each time cost more than the bytes.
     pub fn is(&self, key: &str) -> bool {
-        matches!(self, Seg::Key(k) if k == key)
+        match self {
+            Seg::Key(k) => {
+                let (a, b) = (k.as_bytes(), key.as_bytes());
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+            }
+            _ => false,
+        }
     }
 }
 
@@ -56,6 +64,8 @@ pub struct Scalar<'a> {
     written: Range<usize>,
     /// The output is `text` itself.
     verbatim: bool,
+    /// `plain_is_safe(text)`, found once when it was written.
+    safe: bool,
 }
 
 impl Scalar<'_> {
@@ -68,7 +78,7 @@ impl Scalar<'_> {
     /// building the value when the text plainly is a string.
     pub fn string(&self) -> Option<Cow<'_, str>> {
         match self.style {
-            TScalarStyle::Plain if !plain_is_safe(&self.text) => {
+            TScalarStyle::Plain if !self.safe => {
                 super::as_str(&self.value()).map(|s| Cow::Owned(s.to_string()))
             }
             _ => Some(Cow::Borrowed(&self.text)),
@@ -130,8 +140,15 @@ struct Line<'a> {
 /// reader takes (no tabs, carriage returns or non-ASCII text, whose rules
 /// the full parser applies).
 fn plain_ascii(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
+    // Runs over the whole input: blocks without an early exit inside, which
+    // the compiler turns into vector instructions.
+    let ok = |b: &u8| (*b == b'\n') | (b.wrapping_sub(0x20) < 0x5f);
+    let chunks = text.as_bytes().chunks_exact(64);
+    let tail = chunks.remainder();
+    chunks
+        .into_iter()
+        .all(|c| c.iter().fold(true, |all, b| all & ok(b)))
+        && tail.iter().all(ok)
 }
 
 /// The document bodies of a YAML stream: ranges of `text` between `---`
@@ -144,11 +161,16 @@ pub fn split_stream(text: &str) -> Option<Vec<Range<usize>>> {
     }
     let mut docs = Vec::new();
     let mut start = 0;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let at = offset;
-        offset += line.len();
-        let l = line.strip_suffix('\n').unwrap_or(line);
+    let b = text.as_bytes();
+    // Only lines that start with `-`, `.` or `%` can mark documents, so
+    // only their first byte is looked at; line breaks are found by memchr.
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+    for at in starts.filter(|&at| at < b.len()) {
+        if !matches!(b[at], b'-' | b'.' | b'%') {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |i| at + i + 1);
+        let l = text[at..end].strip_suffix('\n').unwrap_or(&text[at..end]);
         if l.starts_with("...") || l.starts_with('%') {
             return None;
         }
@@ -160,7 +182,7 @@ pub fn split_stream(text: &str) -> Option<Vec<Range<usize>>> {
                 return None;
             }
             docs.push(start..at);
-            start = offset;
+            start = end;
         }
     }
     docs.push(start..text.len());
@@ -191,12 +213,16 @@ pub fn documents<V: Visitor>(
     mut each: impl FnMut(Range<usize>, &str, V) -> Option<()>,
 ) -> Option<()> {
     let mut out = String::new();
+    let mut scratch = Scratch::default();
     for range in ranges {
         out.clear();
         let mut v = visitor();
         let mut r = Reader::new(text, range.clone(), &mut out, &mut v);
         r.checked = true;
-        if r.document()? {
+        r.reuse(scratch);
+        let read = r.document()?;
+        scratch = r.scratch();
+        if read {
             each(range, &out, v)?;
         }
     }
@@ -219,11 +245,13 @@ pub fn elements<V: Visitor>(
     }
     let mut out = String::new();
     let mut pos = range.start;
+    let mut scratch = Scratch::default();
     loop {
         out.clear();
         let mut v = visitor();
         let mut r = Reader::new(text, pos..range.end, &mut out, &mut v);
         r.checked = true;
+        r.reuse(scratch);
         let Some(first) = r.peek()? else {
             return Some(());
         };
@@ -233,6 +261,7 @@ pub fn elements<V: Visitor>(
             Some(next) if next.indent == 0 && is_entry(next.body) => next.start,
             Some(_) => return None,
         };
+        scratch = r.scratch();
         each(first.start..end, &out, v)?;
         pos = end;
     }
@@ -288,17 +317,33 @@ struct Reader<'a, 'o, V> {
     spare: Vec<Keys<'a>>,
 }
 
+/// What a reader allocates, handed from one document of a stream to the
+/// next (a large input has tens of thousands of small documents, and
+/// allocating these anew for each was a tenth of the reading).
+#[derive(Default)]
+struct Scratch<'a> {
+    path: Vec<Seg<'a>>,
+    spare: Vec<Keys<'a>>,
+}
+
 /// Keys of one mapping, to refuse duplicates as the full parser does.
 #[derive(Default)]
 struct Keys<'a> {
-    seen: Vec<KeyId<'a>>,
+    /// Keys spelled as they are in the text (almost all): kept apart, so
+    /// that comparing and clearing them needs no look at a `Cow` or a
+    /// value.
+    plain: Vec<&'a str>,
+    /// The others: decoded strings and keys that are not strings.
+    others: Vec<KeyId<'a>>,
 }
 
 /// A key's identity: its string, or its value when it is not a string.
 #[derive(PartialEq)]
 enum KeyId<'a> {
     Str(Cow<'a, str>),
-    Value(Value),
+    /// Boxed: such keys are rare, and a key list is compared and moved
+    /// for every key read.
+    Value(Box<Value>),
 }
 
 impl<'a> Keys<'a> {
@@ -306,11 +351,25 @@ impl<'a> Keys<'a> {
     fn insert(&mut self, key: KeyId<'a>) -> bool {
         // Mappings with many keys (a large ConfigMap) would make a linear
         // scan quadratic; such documents go to the full parser instead.
-        if self.seen.len() >= 256 || self.seen.contains(&key) {
+        if self.plain.len() + self.others.len() >= 256 || self.others.contains(&key) {
             return false;
         }
-        self.seen.push(key);
-        true
+        match key {
+            KeyId::Str(s) if self.plain.contains(&s.as_ref()) => false,
+            KeyId::Str(Cow::Borrowed(s)) => {
+                self.plain.push(s);
+                true
+            }
+            other => {
+                self.others.push(other);
+                true
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.plain.clear();
+        self.others.clear();
     }
 }
 
@@ -328,6 +387,21 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             peeked: None,
             checked: false,
             spare: Vec::new(),
+        }
+    }
+
+    /// Takes over what an earlier reader of the same text allocated.
+    fn reuse(&mut self, scratch: Scratch<'a>) {
+        self.path = scratch.path;
+        self.path.clear();
+        self.spare = scratch.spare;
+    }
+
+    /// Gives back what this reader allocated, for the next.
+    fn scratch(&mut self) -> Scratch<'a> {
+        Scratch {
+            path: std::mem::take(&mut self.path),
+            spare: std::mem::take(&mut self.spare),
         }
     }
 
@@ -416,14 +490,15 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             return None;
         }
         let rest = &self.text[self.pos..self.end];
-        let (l, broken) = match memchr::memchr(b'\n', rest.as_bytes()) {
+        let (l, broken) = match line_break(rest.as_bytes()) {
             Some(i) => (&rest[..i], true),
             None => (rest, false),
         };
-        let body = l.trim_start_matches(' ');
+        // Bytes, not `trim_start_matches`, which decodes characters.
+        let indent = indentation(l.as_bytes());
         Some(Line {
-            indent: l.len() - body.len(),
-            body,
+            indent,
+            body: &l[indent..],
             start: self.pos,
             end: self.pos + l.len() + usize::from(broken),
             broken,
@@ -453,7 +528,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
         inline: bool,
     ) -> Option<()> {
         let mut keys = self.spare.pop().unwrap_or_default();
-        keys.seen.clear();
+        keys.clear();
         let mut n = 0;
         loop {
             let content = match first.take() {
@@ -493,18 +568,19 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
     /// Writes a key; returns its identity and path step.
     fn write_key(&mut self, key: KeyText<'a>, indent: usize) -> Option<(KeyId<'a>, Seg<'a>)> {
         match key {
-            KeyText::Plain(t) if plain_is_safe(t) => {
+            KeyText::Plain(t, bytes_ok) if bytes_ok && plain_ends_ok(t) => {
+                debug_assert!(plain_is_safe(t));
                 self.out.push_str(t);
                 Some((KeyId::Str(Cow::Borrowed(t)), Seg::Key(Cow::Borrowed(t))))
             }
-            KeyText::Plain(t) => {
+            KeyText::Plain(t, _) => {
                 let v = untagged(t.to_string(), TScalarStyle::Plain);
                 self.out.push_str(&scalar_text(&v, indent, true).ok()?);
                 Some(match v {
                     Value::String(s) => {
                         (KeyId::Str(Cow::Owned(s.clone())), Seg::Key(Cow::Owned(s)))
                     }
-                    other => (KeyId::Value(other), Seg::Other),
+                    other => (KeyId::Value(Box::new(other)), Seg::Other),
                 })
             }
             KeyText::Quoted(s) => {
@@ -621,6 +697,7 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
                 style: TScalarStyle::Literal,
                 written: 0..0,
                 verbatim: false,
+                safe: false,
             };
             let start = self.out.len();
             self.out
@@ -629,26 +706,34 @@ impl<'a, 'o, V: Visitor> Reader<'a, 'o, V> {
             self.visitor.node(&self.path, Node::Scalar(&scalar));
             return Some(Shape::Scalar);
         }
-        for (token, node, shape, text) in [
-            ("{}", Node::EmptyMapping, Shape::EmptyMapping, "{}"),
-            ("[]", Node::EmptySequence, Shape::EmptySequence, "[]"),
-        ] {
-            if let Some(after) = rest.strip_prefix(token) {
-                trailing(after)?;
-                self.visitor.node(&self.path, node);
-                self.out.push_str(text);
-                return Some(shape);
-            }
+        // Bytes, not `strip_prefix`: this runs for every scalar.
+        let empty = match rest.as_bytes() {
+            [b'{', b'}', ..] => Some((Node::EmptyMapping, Shape::EmptyMapping, "{}")),
+            [b'[', b']', ..] => Some((Node::EmptySequence, Shape::EmptySequence, "[]")),
+            _ => None,
+        };
+        if let Some((node, shape, text)) = empty {
+            trailing(&rest[2..])?;
+            self.visitor.node(&self.path, node);
+            self.out.push_str(text);
+            return Some(shape);
         }
         let mut scalar = inline_scalar(rest)?;
         let text = scalar.text.as_ref();
-        scalar.verbatim = match scalar.style {
-            TScalarStyle::Plain => plain_as_written(text),
-            _ => plain_is_safe(text),
-        };
+        let plain = scalar.style == TScalarStyle::Plain;
+        if !plain {
+            // A plain scalar's bytes were checked as its end was found.
+            scalar.safe = plain_is_safe(text);
+        }
+        debug_assert_eq!(scalar.safe, plain_is_safe(text));
+        scalar.verbatim = scalar.safe || (plain && plain_as_written(text));
         let start = self.out.len();
         if scalar.verbatim {
             self.out.push_str(text);
+        } else if !plain {
+            // A quoted scalar is a string: written as the writer writes one,
+            // without building the value.
+            self.out.push_str(&string_text(text, indent, false));
         } else {
             self.out
                 .push_str(&scalar_text(&scalar.value(), indent, false).ok()?);
@@ -716,8 +801,52 @@ enum Chomp {
 
 /// A key as written.
 enum KeyText<'a> {
-    Plain(&'a str),
+    /// A plain key, and whether every byte of it is one a plain scalar may
+    /// hold (see [`plain_is_safe`]).
+    Plain(&'a str, bool),
     Quoted(Cow<'a, str>),
+}
+
+/// Eight bytes of `b` from `at` as a word (the caller checked there are).
+fn word_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// `0x01` in every byte of a word.
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+
+/// Where the first line feed in `b` is. Lines of YAML are short (20 to
+/// 40 bytes), where a call to `memchr` costs more than the search: eight
+/// bytes at a time in a word first, `memchr` for the rest of a long line.
+fn line_break(b: &[u8]) -> Option<usize> {
+    const HIGHS: u64 = ONES << 7;
+    const FEEDS: u64 = ONES * b'\n' as u64;
+    let mut at = 0;
+    while at + 8 <= b.len() && at < 64 {
+        let x = word_at(b, at) ^ FEEDS;
+        // The lowest byte that is zero (a line feed) sets its high bit
+        // here; bytes above it may too, which the lowest bit ignores.
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr(b'\n', &b[at..]).map(|i| at + i)
+}
+
+/// How many spaces `line` starts with, eight at a time.
+fn indentation(line: &[u8]) -> usize {
+    const SPACES: u64 = ONES * b' ' as u64;
+    let mut at = 0;
+    while at + 8 <= line.len() {
+        let x = word_at(line, at) ^ SPACES;
+        if x != 0 {
+            return at + (x.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + line[at..].iter().take_while(|&&c| c == b' ').count()
 }
 
 /// Whether a line (after its indentation) starts a sequence entry.
@@ -785,23 +914,52 @@ fn split_key(s: &str) -> Option<(KeyText<'_>, &str)> {
     if bad_start(first) {
         return None;
     }
-    let colon = key_colon(s)?;
-    let key = s[..colon].trim_end_matches(' ');
-    (key.len() <= MAX_KEY).then_some((KeyText::Plain(key), &s[colon + 1..]))
+    let (colon, bytes_ok) = key_colon(s)?;
+    let key = trim_end_spaces(&s[..colon]);
+    (key.len() <= MAX_KEY).then_some((KeyText::Plain(key, bytes_ok), &s[colon + 1..]))
+}
+
+/// Bytes the loops that find where a key or a plain scalar ends must look
+/// at: `:`, `#` and the flow indicators.
+const STOP: u8 = 1;
+/// Bytes a plain scalar may not hold (see [`plain_is_safe`]).
+const NOT_PLAIN: u8 = 2;
+
+/// [`STOP`] and [`NOT_PLAIN`] for every byte, so that the one loop over a
+/// key or plain scalar finds its end and checks it for the writer.
+static CLASS: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let stop = matches!(i as u8, b':' | b'#' | b'[' | b']' | b'{' | b'}');
+        t[i] = if stop { STOP } else { 0 } | if PLAIN_ALLOWED[i] { 0 } else { NOT_PLAIN };
+        i += 1;
+    }
+    t
 }
 
 /// Where the `:` of `key: value` is: the first `:` followed by a space or
-/// the end of the line. `None` when a comment or a flow indicator comes
-/// first (such keys are left to the full parser).
-fn key_colon(s: &str) -> Option<usize> {
+/// the end of the line, and whether every byte before it is one a plain
+/// scalar may hold. `None` when a comment or a flow indicator comes first
+/// (such keys are left to the full parser).
+fn key_colon(s: &str) -> Option<(usize, bool)> {
     let b = s.as_bytes();
+    let mut seen = 0;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b':' if i + 1 == b.len() || b[i + 1] == b' ' => return Some(i),
-            b'#' if i > 0 && b[i - 1] == b' ' => return None,
-            b'[' | b']' | b'{' | b'}' => return None,
-            _ => {}
+        let class = CLASS[usize::from(c)];
+        if class & STOP != 0 {
+            match c {
+                b':' if i + 1 == b.len() || b[i + 1] == b' ' => {
+                    return Some((i, seen & NOT_PLAIN == 0));
+                }
+                b'#' if i > 0 && b[i - 1] == b' ' => return None,
+                b'[' | b']' | b'{' | b'}' => return None,
+                _ => {}
+            }
         }
+        seen |= class;
     }
     None
 }
@@ -868,6 +1026,7 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
             style,
             written: 0..0,
             verbatim: false,
+            safe: false,
         });
     }
     // `-1` and `--flag` are plain scalars; `- x` is not.
@@ -876,18 +1035,25 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
     }
     let b = rest.as_bytes();
     let mut end = b.len();
+    // Every byte up to the end, for the writer's rules (trailing spaces,
+    // cut below, are allowed bytes).
+    let mut seen = 0;
     for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'#' if i > 0 && b[i - 1] == b' ' => {
-                end = i;
-                break;
+        let class = CLASS[usize::from(c)];
+        if class & STOP != 0 {
+            match c {
+                b'#' if i > 0 && b[i - 1] == b' ' => {
+                    end = i;
+                    break;
+                }
+                b':' if i + 1 == b.len() || b[i + 1] == b' ' => return None,
+                b'[' | b']' | b'{' | b'}' => return None,
+                _ => {}
             }
-            b':' if i + 1 == b.len() || b[i + 1] == b' ' => return None,
-            b'[' | b']' | b'{' | b'}' => return None,
-            _ => {}
         }
+        seen |= class;
     }
-    let text = rest[..end].trim_end_matches(' ');
+    let text = trim_end_spaces(&rest[..end]);
     if text.ends_with(':') {
         return None;
     }
@@ -896,22 +1062,36 @@ fn inline_scalar(rest: &str) -> Option<Scalar<'_>> {
         style: TScalarStyle::Plain,
         written: 0..0,
         verbatim: false,
+        // `: ` cannot occur (refused above), so this is `plain_is_safe`.
+        safe: seen & NOT_PLAIN == 0 && plain_ends_ok(text),
     })
 }
 
-/// Whether the writer writes a plain scalar exactly as it was read: strings
-/// it needs no quotes for, canonical integers and the canonical booleans
-/// and null.
+/// Whether the writer writes a plain scalar that is not a safe plain
+/// string (see [`plain_is_safe`]) exactly as it was read. The loader keeps
+/// such a scalar as a number (only canonical spellings, which the writer
+/// spells alike), as null or a boolean (written `null`, `true`, `false`),
+/// as a raw plain scalar (written as read when [`plain_verbatim_ok`]), or
+/// as a string that needs quotes (when it is not).
 fn plain_as_written(t: &str) -> bool {
-    if plain_is_safe(t) || matches!(t, "true" | "false" | "null") {
-        return true;
+    match t {
+        "null" | "true" | "false" => true,
+        "" | "~" | "Null" | "NULL" | "True" | "TRUE" | "False" | "FALSE" => false,
+        // What `plain_verbatim_ok` checks beyond what [`inline_scalar`]
+        // took: printable ASCII, no indicator first (`-` only before a
+        // non-space), no `: ` or ` #` inside, nothing trailing.
+        _ => {
+            let ok = !(t.starts_with("---") || t.starts_with("..."));
+            debug_assert_eq!(ok, plain_verbatim_ok(t), "{t:?}");
+            ok
+        }
     }
-    let digits = t.strip_prefix('-').unwrap_or(t);
-    !digits.is_empty()
-        && digits.len() <= 18
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'))
-        && t != "-0"
+}
+
+/// `s` without trailing spaces (bytes, not characters).
+fn trim_end_spaces(s: &str) -> &str {
+    let kept = s.bytes().rposition(|b| b != b' ').map_or(0, |i| i + 1);
+    &s[..kept]
 }
 
 #[cfg(test)]
@@ -1062,6 +1242,37 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_and_indentation_are_found_in_words() {
+        let mut text = Vec::new();
+        for i in 0..200u8 {
+            // Every byte value, line feeds among them, and their neighbours.
+            text.push(if i % 37 == 0 { b'\n' } else { i });
+            text.push(b'\n' ^ 0x80);
+        }
+        for start in 0..text.len() {
+            for end in start..text.len().min(start + 90) {
+                let b = &text[start..end];
+                assert_eq!(line_break(b), memchr::memchr(b'\n', b), "{start}..{end}");
+            }
+        }
+        for line in [
+            "",
+            " ",
+            "a",
+            "        ",
+            "         x",
+            "    x   ",
+            "                    ",
+        ] {
+            for pad in 0..20 {
+                let l = format!("{}{line}", " ".repeat(pad));
+                let spaces = l.len() - l.trim_start_matches(' ').len();
+                assert_eq!(indentation(l.as_bytes()), spaces, "{l:?}");
+            }
+        }
+    }
+
+    #[test]
     fn streams_split_at_document_markers() {
         assert_eq!(
             split_stream("a: 1\n---\nb: 2\n--- # c\n").unwrap(),
@@ -1086,8 +1297,33 @@ mod random {
     use super::tests_support::agrees;
 
     const KEYS: &[&str] = &[
-        "a", "kind", "name", "'q k'", "\"d\"", "8080", "true", "null", "0755", "x.y/z", "-k",
-        "a b", "~",
+        "a",
+        "kind",
+        "name",
+        "'q k'",
+        "\"d\"",
+        "8080",
+        "true",
+        "null",
+        "0755",
+        "x.y/z",
+        "-k",
+        "a b",
+        "~",
+        "a#b",
+        "1.5",
+        "yes",
+        ".inf",
+        ".a",
+        "x:y",
+        "_x",
+        "/p",
+        "a=b",
+        "(x)",
+        "'1'",
+        "\"a\\\"b\"",
+        "False",
+        "a  ",
     ];
     const VALUES: &[&str] = &[
         "",
@@ -1135,6 +1371,44 @@ mod random {
         "\"\"",
         "=",
         "<<",
+        // Plain scalars the loader keeps as numbers, keywords or raw text,
+        // and strings the writer quotes.
+        "128Mi",
+        "1.0e+3",
+        "12345678901234567890",
+        "-12",
+        "0",
+        "00",
+        "Null",
+        "NULL",
+        "FALSE",
+        "false",
+        "true",
+        "---x",
+        "...x",
+        "--x",
+        "a:b",
+        "a=b:c",
+        "x)",
+        "^a",
+        "$v",
+        "a,b",
+        ".inf",
+        "-.inf",
+        ".NaN",
+        "ok  # c",
+        // Quoted scalars: escapes, quotes of the other kind, lookalikes.
+        "\"a\\\\b\"",
+        "'a\"b'",
+        "\"it's\"",
+        "\"\\r\"",
+        "'0'",
+        "'yes'",
+        "\"x: y\"",
+        "'a #b'",
+        "\"/x\"",
+        "'-1'",
+        "\"---\"",
     ];
 
     struct Lcg(u64);

@@ -132,21 +132,21 @@ impl<'a> TopLevel<'a> {
     pub fn split(text: &'a str) -> Option<Self> {
         let mut starts: Vec<(String, usize, usize)> = Vec::new();
         let mut seen_start = false;
-        // Line starts found with memchr: a ResourceList has many short lines.
-        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
-        let mut line_starts = std::iter::once(0)
-            .chain(breaks.map(|i| i + 1))
-            .filter(|&i| i < text.len())
-            .peekable();
-        let mut n = 0;
-        while let Some(at) = line_starts.next() {
-            let line_number = n;
-            n += 1;
+        // Line breaks found with memchr: a ResourceList has many short
+        // lines, and only those at column 0 are looked at.
+        let mut breaks = memchr::memchr_iter(b'\n', text.as_bytes());
+        let mut next = 0;
+        for line_number in 0.. {
+            let at = next;
+            if at >= text.len() {
+                break;
+            }
+            let end = breaks.next().map_or(text.len(), |i| i + 1);
+            next = end;
             // Indented lines, blank lines and comments are no entries.
             if matches!(text.as_bytes()[at], b' ' | b'\n' | b'#') {
                 continue;
             }
-            let end = line_starts.peek().copied().unwrap_or(text.len());
             let l = text[at..end].trim_end_matches(['\n', '\r']);
             if l.is_empty() || l.starts_with(['#', ' ']) || l == "-" || l.starts_with("- ") {
                 continue;
@@ -197,6 +197,25 @@ impl<'a> TopLevel<'a> {
         }
         out.push_str(&self.text[last..]);
         out
+    }
+
+    /// The document without entry `key` and without its lines, when its
+    /// lines are blank lines to the rest (see [`Self::without`]) that
+    /// change no value. Blank lines count only in a scalar that spans them
+    /// or keeps trailing line breaks (`|+`), which must begin before `key`
+    /// (a line at column 0 ends any plain scalar): `None` when the text
+    /// before `key` holds a quote, a block scalar or a flow indicator, or
+    /// when `key` is not there. Error positions after the entry differ
+    /// from the input's.
+    pub fn without_joined(&self, key: &str) -> Option<String> {
+        let range = self.entry_range(key)?;
+        if self.text[..range.start].contains(['|', '>', '"', '\'', '[', '{']) {
+            return None;
+        }
+        let mut out = String::with_capacity(self.text.len() - range.len());
+        out.push_str(&self.text[..range.start]);
+        out.push_str(&self.text[range.end..]);
+        Some(out)
     }
 
     /// Where entry `key` is in the text (from its key line to the next entry).

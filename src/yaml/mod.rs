@@ -79,37 +79,61 @@ fn is_raw_plain(t: &TaggedValue) -> bool {
 /// True when `s` can be written as a plain scalar and every YAML reader,
 /// 1.1 or 1.2, reads it back as this same string.
 pub fn plain_is_safe(s: &str) -> bool {
-    // Runs for every scalar read and written: bytes and a table, no allocation.
-    static ALLOWED: [bool; 256] = plain_chars();
+    plain_ends_ok(s) && plain_bytes(s.as_bytes())
+}
+
+/// The rules of [`plain_is_safe`] on the ends of `s` and on `s` as a
+/// whole, without the per-byte ones ([`plain_bytes`]): the fast reader
+/// checks the bytes in the loop that finds where a key or scalar ends, and
+/// only these here.
+pub(crate) fn plain_ends_ok(s: &str) -> bool {
+    // Runs for every key and scalar read and written (a million times in a
+    // large input): bytes, no allocation.
     let b = s.as_bytes();
-    let Some(&first) = b.first() else {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
+    let start_ok = first.is_ascii_alphabetic() || first == b'/' || first == b'_';
     // A leading dot is fine before a letter (`.dockerconfigjson`), but
     // `.5`, `.inf` and `.nan` are numbers.
-    let dot_word = first == b'.'
-        && b.get(1).is_some_and(u8::is_ascii_alphabetic)
-        && !(s.eq_ignore_ascii_case(".inf") || s.eq_ignore_ascii_case(".nan"));
-    if !first.is_ascii_alphabetic() && first != b'/' && first != b'_' && !dot_word {
+    if !(start_ok || (first == b'.' && dot_word(s))) || matches!(last, b' ' | b':') {
         return false;
     }
-    if matches!(b[b.len() - 1], b' ' | b':') {
-        return false;
-    }
-    // Allowed characters only, and never ": " (a mapping) or " #" (a comment).
-    let mut prev = 0u8;
+    !(b.len() <= 5 && is_keyword(b))
+}
+
+/// Bytes a plain scalar may hold ([`plain_chars`]), as a table.
+pub(crate) static PLAIN_ALLOWED: [bool; 256] = plain_chars();
+
+/// Whether every byte is one a plain scalar may hold and `: ` (a mapping)
+/// never occurs. (` #`, a comment, needs no check: `#` is never allowed.)
+fn plain_bytes(b: &[u8]) -> bool {
+    let mut bad = false;
+    let mut prev_colon = false;
     for &c in b {
-        if !ALLOWED[usize::from(c)] || (prev == b':' && c == b' ') || (prev == b' ' && c == b'#') {
-            return false;
-        }
-        prev = c;
+        bad |= !PLAIN_ALLOWED[usize::from(c)] | (prev_colon & (c == b' '));
+        prev_colon = c == b':';
     }
-    // The YAML 1.1 and 1.2 keywords all start with one of these letters.
-    !(b.len() <= 5
-        && matches!(first.to_ascii_lowercase(), b'y' | b'n' | b'o' | b't' | b'f')
-        && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
-            .iter()
-            .any(|k| s.eq_ignore_ascii_case(k)))
+    !bad
+}
+
+/// `.word`, but not `.inf` or `.nan` in any case.
+fn dot_word(s: &str) -> bool {
+    s.as_bytes().get(1).is_some_and(u8::is_ascii_alphabetic)
+        && !(s.eq_ignore_ascii_case(".inf") || s.eq_ignore_ascii_case(".nan"))
+}
+
+/// The YAML 1.1 and 1.2 keywords a string of at most five letters can be,
+/// in any case: booleans and null.
+fn is_keyword(b: &[u8]) -> bool {
+    let mut lower = [0u8; 5];
+    for (l, c) in lower.iter_mut().zip(b) {
+        *l = c.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..b.len()],
+        b"y" | b"n" | b"yes" | b"no" | b"on" | b"off" | b"true" | b"false" | b"null"
+    )
 }
 
 /// True when `s`, written as a plain scalar anywhere in a block document
@@ -206,6 +230,95 @@ mod tests {
     use super::*;
     use serde_yaml_ng::Mapping;
 
+    /// `plain_is_safe` as first written (one check after another), the
+    /// reference for the faster one.
+    fn plain_is_safe_reference(s: &str) -> bool {
+        let allowed = plain_chars();
+        let b = s.as_bytes();
+        let Some(&first) = b.first() else {
+            return false;
+        };
+        let dot_word = first == b'.'
+            && b.get(1).is_some_and(u8::is_ascii_alphabetic)
+            && !(s.eq_ignore_ascii_case(".inf") || s.eq_ignore_ascii_case(".nan"));
+        if !first.is_ascii_alphabetic() && first != b'/' && first != b'_' && !dot_word {
+            return false;
+        }
+        if matches!(b[b.len() - 1], b' ' | b':') {
+            return false;
+        }
+        let mut prev = 0u8;
+        for &c in b {
+            if !allowed[usize::from(c)]
+                || (prev == b':' && c == b' ')
+                || (prev == b' ' && c == b'#')
+            {
+                return false;
+            }
+            prev = c;
+        }
+        !(b.len() <= 5
+            && matches!(first.to_ascii_lowercase(), b'y' | b'n' | b'o' | b't' | b'f')
+            && ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+                .iter()
+                .any(|k| s.eq_ignore_ascii_case(k)))
+    }
+
+    #[test]
+    fn plain_is_safe_agrees_with_its_reference() {
+        // Every string of up to three characters from an alphabet that holds
+        // each class of byte the rules look at, and the keywords in mixed case.
+        let alphabet: Vec<char> = "aAyYnNoOtTfF./_-:# 0'\"\u{e9}\ttrueIN".chars().collect();
+        let mut strings = vec![String::new()];
+        for len in 1..=3 {
+            let mut idx = vec![0; len];
+            loop {
+                strings.push(idx.iter().map(|&i| alphabet[i]).collect());
+                let Some(pos) = (0..len).rev().find(|&p| idx[p] + 1 < alphabet.len()) else {
+                    break;
+                };
+                idx[pos] += 1;
+                idx[pos + 1..].fill(0);
+            }
+        }
+        for word in [
+            "y",
+            "n",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "true",
+            "false",
+            "null",
+            "True",
+            "NULL",
+            "oFf",
+            "yess",
+            "nulls",
+            "falsey",
+            ".inf",
+            ".Nan",
+            ".infx",
+            ".5",
+            ".a",
+            "a: b",
+            "a:b",
+            "a #b",
+            "a#b",
+            "a b:",
+            "name",
+            "ghcr.io/x:1.4",
+            "--x",
+            "a:  b",
+        ] {
+            strings.push(word.to_string());
+        }
+        for s in &strings {
+            assert_eq!(plain_is_safe(s), plain_is_safe_reference(s), "{s:?}");
+        }
+    }
+
     fn roundtrip(src: &str) -> String {
         let docs = load_stream(src, "test").unwrap();
         stream_to_string(docs.iter().map(|d| &d.value)).unwrap()
@@ -298,6 +411,45 @@ mod tests {
         // Flow style and JSON are not split (callers parse them whole).
         assert!(TopLevel::split("{\"items\": []}").is_none());
         assert!(TopLevel::split("a: 1\n---\nb: 2\n").is_none());
+    }
+
+    #[test]
+    fn a_header_without_its_items_lines_reads_as_with_them_blanked() {
+        let header = |t: &str| load_stream(t, "t").map(|mut d| d.remove(0).value);
+        let items = "items:\n- a: 1\n\n- b: 2\n";
+        for (before, after) in [
+            (
+                "apiVersion: v1\nkind: ResourceList\n",
+                "functionConfig:\n  k: v\n",
+            ),
+            ("kind: ResourceList\n# c\n\n", ""),
+            ("---\n", "kind: List\nx: |+\n  y\n\nz: 1\n"),
+            ("kind: ResourceList\nx: a\n  b\n", "y: c\n"),
+        ] {
+            let text = format!("{before}{items}{after}");
+            let top = TopLevel::split(&text).unwrap();
+            let joined = top.without_joined("items").expect(&text);
+            assert_eq!(joined, format!("{before}{after}"));
+            assert_eq!(
+                header(&joined).unwrap(),
+                header(&top.without("items")).unwrap(),
+                "{text}"
+            );
+        }
+        // Where the blank lines could be part of a value, the items' lines
+        // stay blank lines: a `|+` scalar keeps them, a quoted one folds them.
+        for before in [
+            "x: |+\n  y\n",
+            "x: \"a\n",
+            "x: [a,\n",
+            "x: >\n  y\n",
+            "x: 'a\nb: c\n",
+        ] {
+            let text = format!("kind: ResourceList\n{before}{items}");
+            if let Some(top) = TopLevel::split(&text) {
+                assert!(top.without_joined("items").is_none(), "{text}");
+            }
+        }
     }
 
     /// Reading `src`, writing each document and reading that back gives
