@@ -324,14 +324,12 @@ impl Item {
     pub fn write_entry(&self, w: &mut dyn Write) -> io::Result<()> {
         match self {
             Item::Text(p) if p.text.is_entry() => w.write_all(p.stored().as_bytes()),
-            other => {
-                let mut entry = EntryWriter {
-                    w,
-                    line_start: false,
-                };
-                entry.w.write_all(b"- ")?;
-                other.write_body(&mut entry)
+            Item::Tree(v) => {
+                // Written to text first: a tree the writer refuses writes nothing.
+                let body = yaml::to_string(v).map_err(io::Error::other)?;
+                write_as_entry(w, |entry| entry.write_all(body.as_bytes()))
             }
+            other => write_as_entry(w, |entry| other.write_body(entry)),
         }
     }
 
@@ -479,6 +477,18 @@ pub fn entry_of(body: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// Writes `- ` and then what `body` writes, as [`entry_of`] shifts it.
+fn write_as_entry(
+    w: &mut dyn Write,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    w.write_all(b"- ")?;
+    body(&mut EntryWriter {
+        w,
+        line_start: false,
+    })
 }
 
 /// Writes a document body as [`entry_of`] would, as it comes (a stamped
