@@ -8,12 +8,14 @@ runs both binaries on each (render to stdout, `render -` from stdin, KRM
 mode, the legacy plugin, `render -o DIR`) and compares stdout, the exit
 code and stderr byte for byte, and `-o DIR` trees file by file. Shapes:
 namespaces with ServiceAccounts, workloads with `inject`, label selectors,
-several specs composed, `createMissing`, a re-render of regcred's own output
-(managed Secrets replaced in place), input order shuffled, and hand-written
-YAML styles (comments, quoting, flow collections, literal blocks, indented
-sequences, documents markers) that the writer normalises. Error inputs
-(duplicate keys, invalid names, a SOPS file among the inputs) must fail
-the same way.
+several specs composed, `createMissing`, specs of many registries (Secrets
+of megabytes; one with the Secret's payload placeholder in an annotation),
+a re-render of regcred's own output (managed Secrets replaced in place),
+input order shuffled, and hand-written YAML styles (comments, quoting, flow
+collections, literal blocks, indented sequences, documents markers) that
+the writer normalises. Error inputs (duplicate keys, invalid names, a SOPS
+file among the inputs, a duplicate or invalid registry among hundreds)
+must fail the same way.
 
 Python 3 standard library only. Exit status 1 on the first difference
 (the inputs are kept and their directory printed).
@@ -169,6 +171,26 @@ def spec(secret="regcred-pull", sa=("default", "app"), selector=None, inject=Fal
     return text + extra
 
 
+def registries_spec(k, mark=False):
+    """A spec of k registries: a Secret of k `auths` entries (megabytes at
+    thousands), some with characters JSON escapes. With `mark`, a Secret
+    annotation holds the placeholder regcred renders the Secret with, so
+    that it renders with the value itself instead."""
+    text = spec()
+    lines = ["  registries:"]
+    for i in range(k):
+        lines.append(f"  - server: r{i:06d}.example.com" + (":5000" if i % 3 == 0 else ""))
+        lines.append("    username: " + ("'robot<&>\"\u00e9'" if i % 5 == 0 else f"robot{i}"))
+        lines.append("    password: {file: creds/tokens.yaml, key: tokens.example}")
+        if i % 7 == 0:
+            lines.append("    email: ops@example.com")
+    start, end = text.index("  registries:\n"), text.index("  namespaces:\n")
+    text = text[:start] + "".join(l + "\n" for l in lines) + text[end:]
+    wave = '      argocd.argoproj.io/sync-wave: "-1"\n'
+    assert wave in text
+    return text.replace(wave, wave + "      note: regcredDockerconfigjsonValue7f3a\n") if mark else text
+
+
 def stream(docs, rng, style):
     """Documents as one stream: `---` before each, between, or with `...` ends."""
     if style == "leading":
@@ -287,6 +309,12 @@ def error_cases(tmp, before, after):
         "tab": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: a\n",
         "control": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\u0001\n",
     }
+    many = registries_spec(500)
+    for name, text in (("duplicate-server", many.replace("r000400.example.com", "r000100.example.com")),
+                       ("bad-registry", many.replace("r000300.example.com", "bad server"))):
+        write(os.path.join(d, f"{name}.yaml"), text)
+        compare(f"error {name}: render", before, after, ["render", "-f", os.path.join(d, f"{name}.yaml")],
+                expect_ok=False)
     good = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n"
     for name, text in bad.items():
         for order in ("first", "last"):
@@ -332,6 +360,10 @@ def main():
                 "many-specs": (manifests(rng, n), [spec(secret=f"pull-{i:02d}", sa=("default", "app", "builder"))
                                                    for i in range(34)], {}),
                 "hand-written": (manifests(rng, n, hand=True), [spec(inject=True)], {}),
+                # Large Secrets: 20,000 registries for one namespace, 30 for 3,000.
+                "registries": (manifests(rng, n), [registries_spec(max(30, min(20000, 60000 // n)))], {}),
+                "registries-marked": (manifests(rng, n), [registries_spec(max(30, min(2000, 6000 // n)), mark=True)],
+                                      {}),
             }
             for shape, (docs, specs, opts) in shapes.items():
                 if big and shape in ("names", "check", "many-specs"):
@@ -348,12 +380,15 @@ def main():
                      **{k: v for k, v in opts.items() if k != "outdir"})
                 done += 1
             # A re-render of regcred's own output: managed Secrets replaced in place.
-            d = os.path.join(tmp, f"plain-{n}-leading")
-            code, out, err = run(after, ["render", "-f", os.path.join(d, "spec0.yaml"), os.path.join(d, "in")])
-            if code == 0:
-                docs = [x for x in out.decode().split("---\n") if x]
-                case(tmp, f"rerender-{n}", docs, [spec()], rng, before, after, outdir=False)
-                done += 1
+            for shape in ("plain", "registries"):
+                d = os.path.join(tmp, f"{shape}-{n}-leading")
+                code, out, err = run(after, ["render", "-f", os.path.join(d, "spec0.yaml"), os.path.join(d, "in")])
+                if code == 0:
+                    docs = [x for x in out.decode().split("---\n") if x]
+                    with open(os.path.join(d, "spec0.yaml")) as f:
+                        spec_text = f.read()
+                    case(tmp, f"rerender-{shape}-{n}", docs, [spec_text], rng, before, after, outdir=False)
+                    done += 1
     except Diff as e:
         print(f"DIFFERENT: {e}\ninputs kept in {tmp}", file=sys.stderr)
         return 1

@@ -607,7 +607,10 @@ fn encrypt_keeps_duplicate_json_keys_and_refuses_overflowing_numbers() {
     let ctl = b"a: \"x\x01y\"\nb: c\x02d\n";
     assert!(sops_encrypt(&dir, "c.yaml", ctl, &public, &[]).is_none());
     let e = regcred_encrypt(&dir, "c.yaml", ctl, &public, &[]).unwrap_err();
-    assert!(e.contains("c.yaml") && e.contains("U+0001 is not allowed"), "{e}");
+    assert!(
+        e.contains("c.yaml") && e.contains("U+0001 is not allowed"),
+        "{e}"
+    );
     // A plain `1e400` is a string to yaml.v3, as sops reads it.
     let enc = regcred_encrypt(&dir, "s.yaml", b"a: 1e400\n", &public, &[]).unwrap();
     assert!(std::fs::read_to_string(&enc).unwrap().contains("type:str]"));

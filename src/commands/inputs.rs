@@ -81,11 +81,11 @@ pub fn load_specs(
         bail!("{shown}: no RegistryCredentials document");
     }
     let many = docs.len() > 1;
-    docs.iter()
+    docs.into_iter()
         .enumerate()
         .map(|(i, d)| {
             let origin = origin(&d.value, many.then_some((i + 1, d.line)));
-            let spec = spec::parse(&d.value, &origin)?;
+            let spec = spec::parse_owned(d.value, &origin)?;
             let resolver = Resolver::for_spec(&spec, dir, opts)?;
             Ok(Job { spec, resolver })
         })

@@ -35,46 +35,120 @@ impl AuthEntry {
             return Some(a.clone());
         }
         let (u, p) = (self.username.as_ref()?, self.password.as_ref()?);
-        let joined = Zeroizing::new(format!("{}:{}", u.as_str(), p.as_str()));
-        Some(Zeroizing::new(STANDARD.encode(joined.as_bytes())))
+        let mut joined = Zeroizing::new(Vec::with_capacity(u.len() + 1 + p.len()));
+        joined.extend_from_slice(u.as_bytes());
+        joined.push(b':');
+        joined.extend_from_slice(p.as_bytes());
+        Some(Zeroizing::new(STANDARD.encode(joined.as_slice())))
+    }
+
+    /// The most bytes the entry can take in JSON (every character escaped
+    /// as `\u00XX`), with the comma before it.
+    fn json_bound(&self) -> usize {
+        let quoted = |n: usize| 6 * n + 2;
+        // A comma, the quoted name and a colon: at most 20 bytes.
+        let field = |v: &Option<Zeroizing<String>>| v.as_ref().map_or(0, |v| 20 + quoted(v.len()));
+        let auth = match (&self.auth, &self.username, &self.password) {
+            (Some(_), ..) => field(&self.auth),
+            (None, Some(u), Some(p)) => 20 + quoted((u.len() + 1 + p.len()).div_ceil(3) * 4),
+            _ => 0,
+        };
+        4 + quoted(self.server.len())
+            + field(&self.username)
+            + field(&self.password)
+            + field(&self.email)
+            + auth
+            + field(&self.identity_token)
+            + field(&self.registry_token)
+    }
+}
+
+/// `{"auths":{...}}`, built one entry at a time, so that a caller can drop
+/// each entry's plaintext as soon as it is written. The buffer grows by
+/// copying into a larger zeroizing one, never by reallocating in place,
+/// which would leave a copy of the credentials behind.
+pub struct AuthsJson {
+    out: Zeroizing<String>,
+    entries: usize,
+}
+
+impl AuthsJson {
+    const OPEN: &'static str = "{\"auths\":{";
+    const CLOSE: &'static str = "}}";
+
+    pub fn new() -> Self {
+        let mut out = Zeroizing::new(String::with_capacity(1024));
+        out.push_str(Self::OPEN);
+        AuthsJson { out, entries: 0 }
+    }
+
+    /// Appends one entry of `auths`.
+    pub fn push(&mut self, e: &AuthEntry) {
+        let need = self.out.len() + e.json_bound() + Self::CLOSE.len();
+        if need > self.out.capacity() {
+            let mut grown =
+                Zeroizing::new(String::with_capacity(need.max(2 * self.out.capacity())));
+            grown.push_str(&self.out);
+            self.out = grown;
+        }
+        if self.entries > 0 {
+            self.out.push(',');
+        }
+        self.entries += 1;
+        push_entry(&mut self.out, e);
+    }
+
+    /// The document (room for its end was kept by every push).
+    pub fn finish(mut self) -> Zeroizing<String> {
+        self.out.push_str(Self::CLOSE);
+        self.out
+    }
+}
+
+impl Default for AuthsJson {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Renders `{"auths":{...}}` in entry order.
-pub fn to_json(entries: &[AuthEntry]) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::from("{\"auths\":{"));
-    for (i, e) in entries.iter().enumerate() {
-        if i > 0 {
+#[cfg(test)]
+fn to_json(entries: &[AuthEntry]) -> Zeroizing<String> {
+    let mut json = AuthsJson::new();
+    for e in entries {
+        json.push(e);
+    }
+    json.finish()
+}
+
+/// One `"server":{...}` of `auths`, fields in kubectl's order, empty ones
+/// left out.
+fn push_entry(out: &mut String, e: &AuthEntry) {
+    push_string(out, &e.server);
+    out.push_str(":{");
+    let auth = e.auth_value();
+    let fields = [
+        ("username", e.username.as_ref()),
+        ("password", e.password.as_ref()),
+        ("email", e.email.as_ref()),
+        ("auth", auth.as_ref()),
+        ("identitytoken", e.identity_token.as_ref()),
+        ("registrytoken", e.registry_token.as_ref()),
+    ];
+    let mut first = true;
+    for (name, value) in fields {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if !first {
             out.push(',');
         }
-        push_string(&mut out, &e.server);
-        out.push_str(":{");
-        let auth = e.auth_value();
-        let fields = [
-            ("username", e.username.as_ref()),
-            ("password", e.password.as_ref()),
-            ("email", e.email.as_ref()),
-            ("auth", auth.as_ref()),
-            ("identitytoken", e.identity_token.as_ref()),
-            ("registrytoken", e.registry_token.as_ref()),
-        ];
-        let mut first = true;
-        for (name, value) in fields {
-            let Some(value) = value.filter(|v| !v.is_empty()) else {
-                continue;
-            };
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_string(&mut out, name);
-            out.push(':');
-            push_string(&mut out, value);
-        }
-        out.push('}');
+        first = false;
+        push_string(out, name);
+        out.push(':');
+        push_string(out, value);
     }
-    out.push_str("}}");
-    out
+    out.push('}');
 }
 
 /// Checks an `auth` value the way kubelet's credentialprovider decodes it:
@@ -159,6 +233,17 @@ mod tests {
         assert!(json.starts_with(
             r#"{"auths":{"a":{"username":"u","password":"p","email":"e@x","auth":"dTpw"},"b":"#
         ));
+    }
+
+    #[test]
+    fn the_document_never_outgrows_its_buffer_in_place() {
+        let mut json = AuthsJson::new();
+        for i in 0..200 {
+            let worst = "<".repeat(i * 7);
+            json.push(&entry(&format!("r{i}.io"), &worst, "\u{1}", Some(&worst)));
+            assert!(json.out.len() + AuthsJson::CLOSE.len() <= json.out.capacity());
+        }
+        assert!(json.finish().ends_with("}}}"));
     }
 
     #[test]

@@ -165,16 +165,16 @@ pub fn render(mut items: Vec<Item>, jobs: &[Job], opts: Options) -> Result<Outpu
         targeting_findings(&job.spec, sel, &mut findings);
     }
 
-    let secrets = secrets::render_secrets(jobs, &selections, &mut findings, opts.compact)?;
+    let mut secrets = secrets::render_secrets(jobs, &selections, &mut findings, opts.compact)?;
     let mut reports: Vec<SpecReport> = jobs
         .iter()
         .zip(&selections)
-        .zip(&secrets)
+        .zip(&mut secrets)
         .map(|((job, sel), secret)| SpecReport {
             spec: spec_id(&job.spec),
             origin: job.spec.origin.clone(),
             secret_name: job.spec.secret_name.clone(),
-            registries: secret.servers.clone(),
+            registries: std::mem::take(&mut secret.servers),
             namespaces: if opts.detail {
                 sel.targets
                     .iter()

@@ -6,7 +6,7 @@
 use super::templates::{self, SecretContext};
 use super::{Job, Key, spec_finding, spec_id};
 use crate::credentials::Resolver;
-use crate::credentials::dockerconfig::{self, AuthEntry};
+use crate::credentials::dockerconfig::{self, AuthEntry, AuthsJson};
 use crate::engine::targeting::Selection;
 use crate::k8s::finding::{Finding, Severity};
 use crate::k8s::meta::{self, CoreKind, MANAGED_BY_LABEL, MANAGED_BY_VALUE, SPEC_ANNOTATION};
@@ -22,10 +22,16 @@ use std::sync::Arc;
 /// One spec's Secret, rendered once and copied into each target namespace.
 #[derive(Debug)]
 pub(super) struct SpecSecret {
-    /// Registry servers in the Secret, in `auths` order.
+    /// Registry servers in the Secret, in `auths` order (taken by the
+    /// spec's report).
     pub servers: Vec<String>,
-    /// The Secret of the first target namespace (`None`: no target).
+    /// The Secret of the first target namespace (`None`: no target), with
+    /// [`templates::PAYLOAD_MARK`] for its `.dockerconfigjson` when
+    /// `payload` is set.
     first: Option<Value>,
+    /// The `.dockerconfigjson` value, put in when a tree is made: it is
+    /// megabytes at thousands of registries, and each tree needs a copy.
+    payload: Option<String>,
     /// The same as text with a hole for the namespace (compact renders).
     stamp: Option<Arc<Stamp>>,
 }
@@ -48,10 +54,14 @@ impl SpecSecret {
             .first
             .as_ref()
             .expect("a Secret is placed only for a target");
-        if meta::namespace(first) == Some(ns) {
+        let tree = if meta::namespace(first) == Some(ns) {
             first.clone()
         } else {
             meta::with_namespace(first.clone(), ns)
+        };
+        match &self.payload {
+            Some(payload) => templates::with_payload(tree, payload),
+            None => tree,
         }
     }
 }
@@ -70,6 +80,7 @@ pub(super) fn render_secrets(
             out.push(SpecSecret {
                 servers: Vec::new(),
                 first: None,
+                payload: None,
                 stamp: None,
             });
             continue;
@@ -80,38 +91,50 @@ pub(super) fn render_secrets(
         let (payload, servers) = payload?;
         // In the order the namespaces are rendered: the first, then the rest.
         conflicts(jobs, selections, idx, ..1)?;
-        let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
-        labels.extend(spec.secret_labels.iter().cloned());
-        let mut annotations = vec![(SPEC_ANNOTATION.to_string(), spec_id(spec))];
-        annotations.extend(spec.secret_annotations.iter().cloned());
         // The template runs (and is checked) once per spec; other
         // namespaces get a copy with their namespace.
-        let ctx = SecretContext {
-            name: &spec.secret_name,
-            namespace: first_ns,
-            labels: &labels,
-            annotations: &annotations,
-            dockerconfigjson: &payload,
-        };
-        let rendered = templates::render(
-            templates::SECRET,
-            ctx,
-            "Secret",
-            &spec.secret_name,
-            first_ns,
-        )?;
+        let (rendered, payload) = render_secret(spec, first_ns, payload)?;
         conflicts(jobs, selections, idx, 1..)?;
         let stamp = compact
-            .then(|| templates::stamp(&rendered, "Secret", Some(&spec.secret_name)))
+            .then(|| match &payload {
+                Some(p) => templates::stamp_secret(&rendered, &spec.secret_name, p),
+                None => templates::stamp(&rendered, "Secret", Some(&spec.secret_name)),
+            })
             .flatten()
             .map(Arc::new);
         out.push(SpecSecret {
             servers,
             first: Some(rendered),
+            payload,
             stamp,
         });
     }
     Ok(out)
+}
+
+/// The spec's Secret in namespace `ns` as the template renders it: with
+/// the payload's mark and the payload to put in its place when that gives
+/// the same (see [`templates::payload_spliceable`]), else with the payload.
+fn render_secret(spec: &Spec, ns: &str, payload: String) -> Result<(Value, Option<String>)> {
+    let mut labels = vec![(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())];
+    labels.extend(spec.secret_labels.iter().cloned());
+    let mut annotations = vec![(SPEC_ANNOTATION.to_string(), spec_id(spec))];
+    annotations.extend(spec.secret_annotations.iter().cloned());
+    let render = |dockerconfigjson: &str| {
+        let ctx = SecretContext {
+            name: &spec.secret_name,
+            namespace: ns,
+            labels: &labels,
+            annotations: &annotations,
+            dockerconfigjson,
+        };
+        templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)
+    };
+    let marked = render(templates::PAYLOAD_MARK)?;
+    if templates::payload_spliceable(&marked) {
+        return Ok((marked, Some(payload)));
+    }
+    Ok((render(&payload)?, None))
 }
 
 /// The first target of spec `idx` that an earlier spec with the same
@@ -145,15 +168,19 @@ fn conflicts(
     Ok(())
 }
 
-/// The base64 `.dockerconfigjson` of one spec. Plaintext credentials live
-/// only inside this function, in zeroizing buffers.
+/// The base64 `.dockerconfigjson` of one spec and its servers. Plaintext
+/// credentials live only inside this function, in zeroizing buffers, one
+/// entry at a time: each is written into the document as it is resolved.
 fn payload(
     spec: &Spec,
     resolver: &Resolver,
     findings: &mut Vec<Finding>,
 ) -> Result<(String, Vec<String>)> {
-    let mut entries: Vec<AuthEntry> = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
+    let mut json = AuthsJson::new();
+    let mut servers: Vec<String> = Vec::with_capacity(spec.registries.len());
+    // Where each entry comes from, for messages: a registry's field and
+    // `.server`, or a dockerConfig field and nothing.
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(spec.registries.len());
     for reg in &spec.registries {
         match reg {
             Registry::Server {
@@ -199,14 +226,16 @@ fn payload(
                         dockerconfig::check_auth(value, source.field())?;
                     }
                 }
-                entries.push(entry);
-                fields.push(format!("{field}.server"));
+                json.push(&entry);
+                servers.push(entry.server);
+                fields.push((field.as_str(), ".server"));
             }
             Registry::DockerConfig { source, field } => match resolver.docker_config(source) {
                 Ok(imported) => {
                     for e in imported {
-                        entries.push(e);
-                        fields.push(field.clone());
+                        json.push(&e);
+                        servers.push(e.server);
+                        fields.push((field.as_str(), ""));
                     }
                 }
                 // Only names were needed: say which are unknown, do not fail.
@@ -222,21 +251,18 @@ fn payload(
             },
         }
     }
-    let mut seen = HashMap::with_capacity(entries.len());
-    for (e, field) in entries.iter().zip(&fields) {
-        if let Some(first) = seen.insert(e.server.as_str(), field) {
+    let mut seen = HashMap::with_capacity(servers.len());
+    for (server, &(field, suffix)) in servers.iter().zip(&fields) {
+        if let Some((first, first_suffix)) = seen.insert(server.as_str(), (field, suffix)) {
             bail!(
-                "{field}: duplicate server {:?} in one Secret (first from {first})",
-                e.server
+                "{field}{suffix}: duplicate server {server:?} in one Secret (first from {first}{first_suffix})"
             );
         }
     }
-    let json = dockerconfig::to_json(&entries);
-    let servers = entries.iter().map(|e| e.server.clone()).collect();
-    Ok((
-        base64::engine::general_purpose::STANDARD.encode(json.as_bytes()),
-        servers,
-    ))
+    drop(seen);
+    let json = json.finish();
+    let payload = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
+    Ok((payload, servers))
 }
 
 /// Replaces Secrets regcred rendered earlier in place; refuses to overwrite

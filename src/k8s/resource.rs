@@ -271,6 +271,29 @@ impl Stamp {
         })
     }
 
+    /// Replaces `mark` with `with` in the text between the holes: `None`
+    /// (and the stamp unchanged) unless `mark` occurs exactly once. Lets a
+    /// large value join a stamp made from a small text without copying it
+    /// through the steps that made the stamp.
+    pub fn replace_once(&mut self, mark: &str, with: &str) -> Option<()> {
+        let mut found = self
+            .pieces
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.match_indices(mark).map(move |(at, _)| (i, at)));
+        let (i, at) = found.next()?;
+        if found.next().is_some() {
+            return None;
+        }
+        let piece = &self.pieces[i];
+        let mut out = String::with_capacity(piece.len() - mark.len() + with.len());
+        out.push_str(&piece[..at]);
+        out.push_str(with);
+        out.push_str(&piece[at + mark.len()..]);
+        self.pieces[i] = out;
+        Some(())
+    }
+
     /// The text for one object: `None` when a value cannot fill a hole
     /// as one line.
     pub fn fill(&self, namespace: &str, name: Option<&str>) -> Option<String> {
@@ -348,10 +371,12 @@ impl Item {
     pub fn write_entry(&self, w: &mut dyn Write) -> io::Result<()> {
         match self {
             Item::Text(p) if p.text.is_entry() => p.write_stored(w),
-            other => {
-                let body = other.to_yaml().map_err(io::Error::other)?;
-                w.write_all(entry_of(&body).as_bytes())
+            Item::Tree(v) => {
+                // Written to text first: a tree the writer refuses writes nothing.
+                let body = yaml::to_string(v).map_err(io::Error::other)?;
+                write_as_entry(w, |entry| entry.write_all(body.as_bytes()))
             }
+            other => write_as_entry(w, |entry| other.write_body(entry)),
         }
     }
 
@@ -548,6 +573,51 @@ pub fn entry_of(body: &str) -> String {
     out
 }
 
+/// Writes `- ` and then what `body` writes, as [`entry_of`] shifts it.
+fn write_as_entry(
+    w: &mut dyn Write,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    w.write_all(b"- ")?;
+    body(&mut EntryWriter {
+        w,
+        line_start: false,
+    })
+}
+
+/// Writes a document body as [`entry_of`] would, as it comes (a stamped
+/// Secret can be megabytes, written once per namespace): after `- `,
+/// every line but the first and empty ones two columns right.
+struct EntryWriter<'a> {
+    w: &'a mut dyn Write,
+    /// The last byte written ended a line.
+    line_start: bool,
+}
+
+impl Write for EntryWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while let Some(&first) = buf.first() {
+            if self.line_start && first != b'\n' {
+                self.w.write_all(b"  ")?;
+            }
+            let end = memchr::memchr(b'\n', buf).map_or(buf.len(), |i| i + 1);
+            self.w.write_all(&buf[..end])?;
+            self.line_start = buf[end - 1] == b'\n';
+            buf = &buf[end..];
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+}
+
 /// The body of an entry written by [`entry_of`].
 fn body_of(entry: &str) -> String {
     let mut out = String::with_capacity(entry.len());
@@ -622,6 +692,61 @@ mod tests {
             "kind: Secret\nmetadata:\n  name: x\n  namespace: \"123\"\n"
         );
         assert!(Stamp::new("Secret", None, "NS NS NAME", "NS", "NAME").is_none());
+    }
+
+    #[test]
+    fn entries_written_as_they_come_match_entry_of() {
+        let text =
+            "kind: Secret\nmetadata:\n  name: x\n  namespace: NS\ndata:\n  k: |\n    a\n\n    b\n";
+        let stamp = Arc::new(Stamp::new("Secret", Some("x".into()), text, "NS", "NAME").unwrap());
+        let item = Item::Stamped(Stamped {
+            stamp: Arc::clone(&stamp),
+            namespace: "default".into(),
+            name: None,
+        });
+        let mut out = Vec::new();
+        item.write_entry(&mut out).unwrap();
+        let body = stamp.fill("default", None).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), entry_of(&body));
+        for body in ["a: 1\n", "a: |\n  x\n\n\n  y\nb: 2\n", "a: 1", "a:\n\n"] {
+            let mut out = Vec::new();
+            let mut entry = EntryWriter {
+                w: &mut out,
+                line_start: false,
+            };
+            for piece in body.as_bytes().chunks(3) {
+                entry.write_all(piece).unwrap();
+            }
+            assert_eq!(
+                format!("- {}", String::from_utf8(out).unwrap()),
+                entry_of(body)
+            );
+        }
+    }
+
+    #[test]
+    fn a_mark_is_replaced_once_or_not_at_all() {
+        let mut s = Stamp::new(
+            "Secret",
+            Some("x".into()),
+            "a: MARK\nns: NS\nb: c\n",
+            "NS",
+            "NAME",
+        )
+        .unwrap();
+        assert!(s.replace_once("MARK", "value").is_some());
+        assert_eq!(s.fill("ns1", None).unwrap(), "a: value\nns: ns1\nb: c\n");
+        let mut twice = Stamp::new(
+            "Secret",
+            Some("x".into()),
+            "a: M\nns: NS\nb: M\n",
+            "NS",
+            "NAME",
+        )
+        .unwrap();
+        assert!(twice.replace_once("M", "v").is_none());
+        assert!(twice.replace_once("absent", "v").is_none());
+        assert_eq!(twice.fill("ns1", None).unwrap(), "a: M\nns: ns1\nb: M\n");
     }
 }
 #[cfg(test)]

@@ -191,10 +191,26 @@ pub fn is_spec(doc: &Value) -> bool {
 
 /// Parses and validates one spec document. `origin` names its source.
 pub fn parse(doc: &Value, origin: &str) -> Result<Spec> {
-    parse_inner(doc, origin).map_err(|e| e.context(format!("{origin}: invalid {KIND}")))
+    parse_inner(doc, None, origin).map_err(|e| e.context(format!("{origin}: invalid {KIND}")))
 }
 
-fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
+/// [`parse`], dropping each registry's tree as soon as it is read. A spec
+/// of thousands of registries then does not hold every registry twice
+/// (tree and [`Registry`]), and the memory of one registry's tree is
+/// reused for the next one's fields instead of freed in one piece at the
+/// end. The same result and the same first error as [`parse`].
+pub fn parse_owned(mut doc: Value, origin: &str) -> Result<Spec> {
+    let registries = match doc.get_mut("spec").and_then(|s| s.get_mut("registries")) {
+        Some(Value::Sequence(seq)) => Some(std::mem::take(seq)),
+        _ => None,
+    };
+    parse_inner(&doc, registries, origin)
+        .map_err(|e| e.context(format!("{origin}: invalid {KIND}")))
+}
+
+/// `registries`: `spec.registries` when the caller took the sequence out
+/// of `doc` (see [`parse_owned`]).
+fn parse_inner(doc: &Value, registries: Option<Vec<Value>>, origin: &str) -> Result<Spec> {
     let top = Fields::new(doc, "", &["apiVersion", "kind", "metadata", "spec"])?;
     let api_version = top.string("apiVersion")?.unwrap_or_default();
     let kind = top.string("kind")?.unwrap_or_default();
@@ -244,7 +260,7 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
         name,
         origin: origin.to_string(),
         secret_name,
-        registries: parse_registries(&spec)?,
+        registries: parse_registries(&spec, registries)?,
         namespaces: parse_namespaces(spec.get("namespaces"))?,
         service_accounts: parse_service_accounts(spec.get("serviceAccounts"))?,
         secret_labels,
@@ -253,27 +269,55 @@ fn parse_inner(doc: &Value, origin: &str) -> Result<Spec> {
     })
 }
 
-fn parse_registries(spec: &Fields) -> Result<Vec<Registry>> {
+/// `spec.registries`, from `taken` when the caller took the sequence out
+/// of the document.
+fn parse_registries(spec: &Fields, taken: Option<Vec<Value>>) -> Result<Vec<Registry>> {
     let path = spec.path("registries");
+    if let Some(seq) = taken {
+        return registries_from(seq, &path);
+    }
     let Some(seq) = spec.get("registries").and_then(Value::as_sequence) else {
         bail!("{path}: required: a list of at least one registry");
     };
-    if seq.is_empty() {
+    registries_from(seq, &path)
+}
+
+/// The registries of a sequence, each item dropped once read when the
+/// sequence is owned. The first error in list order wins: a registry that
+/// does not parse, or a server listed twice before it.
+fn registries_from<V: std::borrow::Borrow<Value>>(
+    seq: impl IntoIterator<Item = V, IntoIter: ExactSizeIterator>,
+    path: &str,
+) -> Result<Vec<Registry>> {
+    let seq = seq.into_iter();
+    if seq.len() == 0 {
         bail!("{path}: must list at least one registry");
     }
-    let mut registries = Vec::new();
-    let mut servers = std::collections::HashSet::new();
-    for (i, item) in seq.iter().enumerate() {
-        let field = format!("{path}[{i}]");
-        let reg = parse_registry(item, &field)?;
-        if let Registry::Server { server, .. } = &reg {
-            if !servers.insert(server.clone()) {
+    let mut registries = Vec::with_capacity(seq.len());
+    let mut failed = None;
+    for (i, item) in seq.enumerate() {
+        match parse_registry(item.borrow(), &format!("{path}[{i}]")) {
+            Ok(reg) => registries.push(reg),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    // Duplicates among the registries read (a set of borrowed servers,
+    // not a copy of each).
+    let mut servers = std::collections::HashSet::with_capacity(registries.len());
+    for reg in &registries {
+        if let Registry::Server { server, field, .. } = reg {
+            if !servers.insert(server.as_str()) {
                 bail!("{field}.server: duplicate server {server:?} in one Secret");
             }
         }
-        registries.push(reg);
     }
-    Ok(registries)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(registries),
+    }
 }
 
 fn parse_registry(item: &Value, field: &str) -> Result<Registry> {

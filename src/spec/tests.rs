@@ -185,3 +185,28 @@ fn schema_lists_exactly_the_fields_the_parser_accepts() {
         assert_eq!(schema_fields, parser, "{pointer}");
     }
 }
+
+/// `parse_owned` reads what `parse` reads, and fails with the same first
+/// error: a bad registry or a server listed twice, whichever comes first.
+#[test]
+fn owned_documents_parse_the_same() {
+    let registries = [
+        "[{server: a.io, username: u, password: p}, {server: b.io, auth: dTpw}]",
+        "[{server: a.io, username: u, password: p}, {server: a.io, auth: dTpw}, {server: c}]",
+        "[{server: a.io, username: u, password: p}, {server: c}, {server: a.io, auth: dTpw}]",
+        "[]",
+        "{a: b}",
+        "null",
+        "!!seq [{server: a.io, auth: dTpw}]",
+    ];
+    for list in registries {
+        let text = format!("{HEAD}spec:\n  registries: {list}\n");
+        let doc = yaml::load_stream(&text, "t").unwrap().remove(0).value;
+        let shown = |r: Result<Spec>| match r {
+            Ok(s) => format!("{s:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        let borrowed = shown(parse(&doc, "spec.yaml"));
+        assert_eq!(shown(parse_owned(doc, "spec.yaml")), borrowed, "{list}");
+    }
+}

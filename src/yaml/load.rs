@@ -517,6 +517,11 @@ impl Loader<'_> {
                     }
                     map.insert(key, value);
                 }
+                // Room for three entries is kept for the first; a spec of
+                // thousands of registries has as many `{env: NAME}`s.
+                if map.capacity() > map.len() {
+                    map.shrink_to_fit();
+                }
                 if self.shapes.is_some() {
                     // A flow mapping's start is reported at its `{`; a block
                     // mapping's one character into its first key (or at `?`).
