@@ -475,8 +475,8 @@ def main():
     p.add_argument("--only", default=",".join(CASES), help="cases to run, comma-separated: " + ", ".join(CASES))
     p.add_argument("--big", type=int, default=1_000_000, help="namespaces of the big case")
     p.add_argument("--kustomize-namespaces", default="300,1000",
-                   help="namespaces of the kustomize builds, comma-separated (1000 takes about 8 minutes, "
-                        "3000 about an hour: kustomize is quadratic in resources)")
+                   help="namespaces of the kustomize builds, comma-separated (1000 takes about 5 minutes, "
+                        "3000 10 to 20 minutes per build, 8 builds: kustomize is quadratic in resources)")
     p.add_argument("--ksops", metavar="PATH", help="a KSOPS binary for the ksops case (default: ksops in the "
                    "test-tools cache or on PATH; the Go module proxy does not serve KSOPS)")
     p.add_argument("--keep", action="store_true", help="keep the generated inputs (path printed on stderr)")
