@@ -113,7 +113,7 @@ pub fn encrypt(args: &EncryptArgs) -> Outcome {
             (None, true) => stores::Format::Yaml,
             (None, false) => stores::Format::from_path(&shown),
         };
-        let out = sops::encrypt(format, &shown, &plain, &opts).with_context(|| shown.clone())?;
+        let out = sops::encrypt(format, &shown, &plain, &opts).map_err(|e| naming(e, &shown))?;
         let target = if args.in_place {
             Some(args.file.clone())
         } else {
@@ -137,6 +137,17 @@ pub struct DecryptArgs {
     pub extract: Option<String>,
     pub output: Option<PathBuf>,
     pub age_key_file: Option<PathBuf>,
+}
+
+/// `e`, named after the file `shown` unless its message already starts with
+/// that name: the readers name their origin themselves, and `file: file:`
+/// reads as a bug.
+fn naming(e: anyhow::Error, shown: &str) -> anyhow::Error {
+    if e.to_string().starts_with(shown) {
+        e
+    } else {
+        e.context(shown.to_string())
+    }
 }
 
 /// `regcred decrypt`.
