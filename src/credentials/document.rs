@@ -15,7 +15,7 @@ use crate::yaml::{self, scalar_string};
 use anyhow::{Result, anyhow, bail};
 use serde_yaml_ng::{Mapping, Value};
 use std::cell::OnceCell;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// How a credential document is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,28 @@ impl Document {
     }
 }
 
+/// The parsed tree holds the file's secrets as plain strings for as long as
+/// the document is kept for reuse, so they are wiped with its text.
+impl Drop for Document {
+    fn drop(&mut self) {
+        if let Some(tree) = self.parsed.get_mut() {
+            wipe(tree);
+        }
+    }
+}
+
+/// Zeroes every string value in `v` (keys are names, and cannot be changed
+/// in place).
+fn wipe(v: &mut Value) {
+    match v {
+        Value::String(s) => s.zeroize(),
+        Value::Sequence(items) => items.iter_mut().for_each(wipe),
+        Value::Mapping(m) => m.values_mut().for_each(wipe),
+        Value::Tagged(t) => wipe(&mut t.value),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 /// A YAML or JSON document that is one mapping. Parse errors carry
 /// positions only.
 fn yaml_mapping(text: &str, file: &str) -> Result<Option<Value>> {
@@ -176,6 +198,22 @@ mod tests {
 
     fn doc(text: &str, format: Format) -> Document {
         Document::new(Zeroizing::new(text.to_string()), format)
+    }
+
+    #[test]
+    fn wipe_empties_every_string_value() {
+        let d = doc(
+            "a: {b: [s3cret, 1, {c: t0ken}]}\nd: !x tagged\n",
+            Format::Yaml,
+        );
+        let mut tree = d.tree("f").unwrap().clone();
+        wipe(&mut tree);
+        let text = serde_yaml_ng::to_string(&tree).unwrap();
+        assert!(
+            !text.contains("s3cret") && !text.contains("t0ken") && !text.contains("tagged"),
+            "{text}"
+        );
+        assert!(text.contains("b:") && text.contains('1'), "{text}");
     }
 
     fn get(text: &str, format: Format, key: &str) -> String {

@@ -139,8 +139,8 @@ impl Resolver {
         self.root.locate(path)
     }
 
-    /// Drops every decrypted file held for reuse within one spec (the
-    /// buffers zeroize on drop), once the Secret payload is built.
+    /// Drops every decrypted file held for reuse within one spec (their text
+    /// and parsed tree are wiped on drop), once the Secret payload is built.
     pub fn forget(&self) {
         self.cache.borrow_mut().clear();
     }
