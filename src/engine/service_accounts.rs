@@ -88,15 +88,21 @@ pub(super) fn patch_service_accounts(
     default_ns: Option<&str>,
 ) -> Result<usize> {
     let mut lists = Appended::default();
+    let mut patching = Patching {
+        jobs,
+        selections,
+        reports,
+        inventory,
+        existing,
+        default_ns,
+    };
     let mut patched = 0;
     for item in items.iter_mut() {
         let selected = match item {
-            Item::Tree(v) if meta::is(v, CoreKind::ServiceAccount) => patch_tree(
-                v, jobs, selections, reports, inventory, existing, default_ns,
-            )?,
-            Item::Text(p) if matches!(p.role, Role::ServiceAccount(_)) => patch_text(
-                p, jobs, selections, reports, inventory, existing, default_ns, &mut lists,
-            )?,
+            Item::Tree(v) if meta::is(v, CoreKind::ServiceAccount) => patching.tree(v)?,
+            Item::Text(p) if matches!(p.role, Role::ServiceAccount(_)) => {
+                patching.text(p, &mut lists)?
+            }
             _ => false,
         };
         patched += usize::from(selected);
@@ -149,121 +155,123 @@ fn selects(job: &Job, sel: &Selection, ns: &str, name: &str) -> bool {
         && targeting::service_account_selected(&sa.include, &sa.exclude, ns, name)
 }
 
-fn patch_tree(
-    item: &mut Value,
-    jobs: &[Job],
-    selections: &[Selection],
-    reports: &mut [SpecReport],
-    inventory: &mut Inventory,
-    existing: &mut Existing,
-    default_ns: Option<&str>,
-) -> Result<bool> {
-    let (Some(ns), Some(name)) = (
-        meta::effective_namespace_of(item, default_ns),
-        meta::name(item),
-    ) else {
-        return Ok(false);
-    };
-    let (ns, name) = (ns.to_string(), name.to_string());
-    existing.mark(inventory, &ns, &name);
-    if meta::opted_out(item) {
-        return Ok(false);
-    }
-    let mut selected = false;
-    // The names listed, read once: many specs cost linear time, not quadratic.
-    let mut listed: Option<HashSet<String>> = None;
-    for ((job, sel), report) in jobs.iter().zip(selections).zip(reports.iter_mut()) {
-        if selects(job, sel, &ns, &name) {
-            let secret = &job.spec.secret_name;
-            let known = listed
-                .get_or_insert_with(|| workloads::pull_secret_names(item).into_iter().collect());
-            if !known.contains(secret) {
-                add_pull_secret(item, secret)
-                    .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
-                known.insert(secret.clone());
-            }
-            selected = true;
-            if let Some(r) = report.namespace(&ns) {
-                r.patched_service_accounts.push(name.clone());
-            }
-        }
-    }
-    Ok(selected)
+/// What patching one input ServiceAccount reads and records, the same for
+/// every account of a render.
+struct Patching<'a> {
+    jobs: &'a [Job],
+    selections: &'a [Selection],
+    reports: &'a mut [SpecReport],
+    inventory: &'a mut Inventory,
+    existing: &'a mut Existing,
+    default_ns: Option<&'a str>,
 }
 
-/// [`patch_tree`] for a ServiceAccount kept as text: the entries to append
-/// are recorded, and spliced in when it is written.
-#[allow(clippy::too_many_arguments)]
-fn patch_text(
-    p: &mut Passthrough,
-    jobs: &[Job],
-    selections: &[Selection],
-    reports: &mut [SpecReport],
-    inventory: &mut Inventory,
-    existing: &mut Existing,
-    default_ns: Option<&str>,
-    lists: &mut Appended,
-) -> Result<bool> {
-    let Role::ServiceAccount(account) = &p.role else {
-        return Ok(false);
-    };
-    let (Some(ns), Some(name)) = (
-        meta::effective_namespace(p.field(p.kind), p.field(p.namespace), default_ns),
-        p.field(p.name),
-    ) else {
-        return Ok(false);
-    };
-    existing.mark(inventory, ns, name);
-    if account.skip {
-        return Ok(false);
-    }
-    let mut chosen: Vec<usize> = Vec::new();
-    let mut chosen_names: HashSet<&str> = HashSet::new();
-    // The names the input lists, read again only for specs past the 32
-    // the account keeps bits for.
-    let mut listed: Option<HashSet<String>> = None;
-    let mut selected = false;
-    for (j, ((job, sel), report)) in jobs
-        .iter()
-        .zip(selections)
-        .zip(reports.iter_mut())
-        .enumerate()
-    {
-        if !selects(job, sel, ns, name) {
-            continue;
-        }
-        if account.list == PullList::Invalid {
-            return Err(anyhow!("imagePullSecrets: must be a list")
-                .context(format!("ServiceAccount {ns}/{name}")));
-        }
-        let secret = &job.spec.secret_name;
-        let had = if j < 32 {
-            account.has & (1 << j) != 0
-        } else {
-            listed
-                .get_or_insert_with(|| {
-                    let text = p.text.as_str();
-                    scan::pulls_after(text, p.text.is_entry(), &[])
-                        .into_iter()
-                        .collect()
-                })
-                .contains(secret)
+impl Patching<'_> {
+    fn tree(&mut self, item: &mut Value) -> Result<bool> {
+        let (Some(ns), Some(name)) = (
+            meta::effective_namespace_of(item, self.default_ns),
+            meta::name(item),
+        ) else {
+            return Ok(false);
         };
-        if !had && chosen_names.insert(secret.as_str()) {
-            chosen.push(j);
+        let (ns, name) = (ns.to_string(), name.to_string());
+        self.existing.mark(self.inventory, &ns, &name);
+        if meta::opted_out(item) {
+            return Ok(false);
         }
-        selected = true;
-        if let Some(r) = report.namespace(ns) {
-            r.patched_service_accounts.push(name.to_string());
+        let mut selected = false;
+        // The names listed, read once: many specs cost linear time, not quadratic.
+        let mut listed: Option<HashSet<String>> = None;
+        for ((job, sel), report) in self
+            .jobs
+            .iter()
+            .zip(self.selections)
+            .zip(self.reports.iter_mut())
+        {
+            if selects(job, sel, &ns, &name) {
+                let secret = &job.spec.secret_name;
+                let known = listed.get_or_insert_with(|| {
+                    workloads::pull_secret_names(item).into_iter().collect()
+                });
+                if !known.contains(secret) {
+                    add_pull_secret(item, secret)
+                        .map_err(|e| e.context(format!("ServiceAccount {ns}/{name}")))?;
+                    known.insert(secret.clone());
+                }
+                selected = true;
+                if let Some(r) = report.namespace(&ns) {
+                    r.patched_service_accounts.push(name.clone());
+                }
+            }
         }
+        Ok(selected)
     }
-    if !chosen.is_empty() {
-        let list = lists.intern(chosen, jobs);
-        if let Role::ServiceAccount(account) = &mut p.role {
-            account.added = list;
+
+    /// [`Patching::tree`] for a ServiceAccount kept as text: the entries to
+    /// append are recorded, and spliced in when it is written.
+    fn text(&mut self, p: &mut Passthrough, lists: &mut Appended) -> Result<bool> {
+        let Role::ServiceAccount(account) = &p.role else {
+            return Ok(false);
+        };
+        let (Some(ns), Some(name)) = (
+            meta::effective_namespace(p.field(p.kind), p.field(p.namespace), self.default_ns),
+            p.field(p.name),
+        ) else {
+            return Ok(false);
+        };
+        self.existing.mark(self.inventory, ns, name);
+        if account.skip {
+            return Ok(false);
         }
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut chosen_names: HashSet<&str> = HashSet::new();
+        // The names the input lists, read again only for specs past the 32
+        // the account keeps bits for.
+        let mut listed: Option<HashSet<String>> = None;
+        let mut selected = false;
+        for (j, ((job, sel), report)) in self
+            .jobs
+            .iter()
+            .zip(self.selections)
+            .zip(self.reports.iter_mut())
+            .enumerate()
+        {
+            if !selects(job, sel, ns, name) {
+                continue;
+            }
+            if account.list == PullList::Invalid {
+                return Err(anyhow!("imagePullSecrets: must be a list")
+                    .context(format!("ServiceAccount {ns}/{name}")));
+            }
+            let secret = &job.spec.secret_name;
+            let had = if j < 32 {
+                account.has & (1 << j) != 0
+            } else {
+                listed
+                    .get_or_insert_with(|| {
+                        let text = p.text.as_str();
+                        scan::pulls_after(text, p.text.is_entry(), &[])
+                            .into_iter()
+                            .collect()
+                    })
+                    .contains(secret)
+            };
+            if !had && chosen_names.insert(secret.as_str()) {
+                chosen.push(j);
+            }
+            selected = true;
+            if let Some(r) = report.namespace(ns) {
+                r.patched_service_accounts.push(name.to_string());
+            }
+        }
+        if !chosen.is_empty() {
+            let list = lists.intern(chosen, self.jobs);
+            if let Role::ServiceAccount(account) = &mut p.role {
+                account.added = list;
+            }
+        }
+        Ok(selected)
     }
-    Ok(selected)
 }
 
 /// Appends `{name: secret}` unless present; keeps every other entry.
