@@ -95,16 +95,14 @@ impl Sealer {
     fn decrypt(&self, path: &Path, text: &str) -> Result<Option<(String, Vec<String>)>> {
         let shown = path.display().to_string();
         let text = text.strip_prefix(MARKER).unwrap_or(text);
-        if stores::detect(&shown, text).is_none() {
+        let decrypted = sops::decrypt(&shown, text, &self.identities).map_err(|e| {
+            anyhow!(
+                "{shown}: comparing encrypted output needs its age identity (--age-key-file or SOPS_AGE_KEY_FILE): {e:#}"
+            )
+        })?;
+        let Some(d) = decrypted else {
             return Ok(None);
-        }
-        let d = sops::decrypt(&shown, text, &self.identities)
-            .map_err(|e| {
-                anyhow!(
-                    "{shown}: comparing encrypted output needs its age identity (--age-key-file or SOPS_AGE_KEY_FILE): {e:#}"
-                )
-            })?
-            .ok_or_else(|| anyhow!("{shown}: not a SOPS file"))?;
+        };
         let plain = d.plaintext()?;
         let plain = std::str::from_utf8(&plain).context("decrypted Secret is not UTF-8")?;
         let docs = yaml::load_stream(plain, &shown)?;
