@@ -13,10 +13,10 @@
 
 use crate::k8s::finding::Finding;
 use crate::k8s::meta;
-use crate::k8s::resource::{self, Item};
+use crate::k8s::resource::Item;
 use crate::k8s::scan::Scanned;
 use crate::yaml::{self, lite};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_yaml_ng::{Mapping, Value};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -344,21 +344,34 @@ fn push_results(out: &mut String, results: &[Finding]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the output ResourceList. Text items are placed as sequence
-/// entries directly: shifting a document body two columns right is exactly
-/// how the writer nests it under `- `.
+/// Writes the output ResourceList whole (the error and echo paths).
 fn write_items(api_version: &str, items: &[Item], results: &[Finding]) -> Result<String> {
-    let mut out = header(api_version)?;
-    if items.is_empty() {
-        out.push_str("items: []\n");
-    } else {
-        out.push_str("items:\n");
-        for item in items {
-            out.push_str(&resource::entry_of(&item.to_yaml()?));
-        }
-    }
+    let mut out = header(api_version)?.into_bytes();
+    write_list(&mut out, items, std::iter::empty())?;
+    let mut out = String::from_utf8(out).context("items are UTF-8")?;
     push_results(&mut out, results)?;
     Ok(out)
+}
+
+/// The `items` entry: `items: []`, or every item as a sequence entry
+/// ([`Item::write_entry`]), `items` first and then `more`.
+fn write_list(
+    w: &mut dyn std::io::Write,
+    items: &[Item],
+    more: impl Iterator<Item = Item>,
+) -> std::io::Result<()> {
+    let mut more = more.peekable();
+    if items.is_empty() && more.peek().is_none() {
+        return w.write_all(b"items: []\n");
+    }
+    w.write_all(b"items:\n")?;
+    for item in items {
+        item.write_entry(w)?;
+    }
+    for item in more {
+        item.write_entry(w)?;
+    }
+    Ok(())
 }
 
 /// The output ResourceList as its header and a stream of the items and
@@ -375,18 +388,7 @@ fn stream_items(
     push_results(&mut tail, results)?;
     let items = super::documents::frozen(items)?;
     let write = move |w: &mut dyn std::io::Write| {
-        let mut more = more.into_iter().flatten().peekable();
-        if items.is_empty() && more.peek().is_none() {
-            w.write_all(b"items: []\n")?;
-        } else {
-            w.write_all(b"items:\n")?;
-            for item in &items {
-                item.write_entry(w)?;
-            }
-            for item in more {
-                item.write_entry(w)?;
-            }
-        }
+        write_list(w, &items, more.into_iter().flatten())?;
         w.write_all(tail.as_bytes())
     };
     Ok((head, super::Stream(Box::new(write))))

@@ -558,22 +558,8 @@ fn splice(text: &str, account: &Account, entry: bool) -> String {
     out
 }
 
-/// A document body as an entry of a sequence at column 0: shifting a body
-/// two columns right is exactly how the writer nests it under `- `.
-pub fn entry_of(body: &str) -> String {
-    let mut out = String::with_capacity(body.len() + body.len() / 16 + 2);
-    for (i, line) in body.split_inclusive('\n').enumerate() {
-        if i == 0 {
-            out.push_str("- ");
-        } else if line != "\n" {
-            out.push_str("  ");
-        }
-        out.push_str(line);
-    }
-    out
-}
-
-/// Writes `- ` and then what `body` writes, as [`entry_of`] shifts it.
+/// Writes `- ` and then what `body` writes, shifted as an entry of a
+/// sequence at column 0 (see [`EntryWriter`]).
 fn write_as_entry(
     w: &mut dyn Write,
     body: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -585,9 +571,11 @@ fn write_as_entry(
     })
 }
 
-/// Writes a document body as [`entry_of`] would, as it comes (a stamped
-/// Secret can be megabytes, written once per namespace): after `- `,
-/// every line but the first and empty ones two columns right.
+/// Writes a document body as an entry of a sequence at column 0, as it
+/// comes (a stamped Secret can be megabytes, written once per namespace):
+/// after `- `, every line but the first and empty ones two columns right.
+/// Shifting a body two columns right is exactly how the writer nests it
+/// under `- `.
 struct EntryWriter<'a> {
     w: &'a mut dyn Write,
     /// The last byte written ended a line.
@@ -618,7 +606,7 @@ impl Write for EntryWriter<'_> {
     }
 }
 
-/// The body of an entry written by [`entry_of`].
+/// The body of an entry written by [`write_as_entry`].
 fn body_of(entry: &str) -> String {
     let mut out = String::with_capacity(entry.len());
     for (i, line) in entry.split_inclusive('\n').enumerate() {
@@ -631,6 +619,21 @@ fn body_of(entry: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The entry rule as a string, written the plain way: what
+    /// [`EntryWriter`], which works on pieces as they come, must match.
+    fn entry_of(body: &str) -> String {
+        let mut out = String::with_capacity(body.len() + body.len() / 16 + 2);
+        for (i, line) in body.split_inclusive('\n').enumerate() {
+            if i == 0 {
+                out.push_str("- ");
+            } else if line != "\n" {
+                out.push_str("  ");
+            }
+            out.push_str(line);
+        }
+        out
+    }
 
     #[test]
     fn entries_and_bodies_convert_both_ways() {
