@@ -295,31 +295,16 @@ fn assert_failed(out: &Out) {
 
 /// `kubernetes-validate --strict` for the announced cluster version.
 fn kubernetes_validate(dir: &Path, name: &str, text: &str) -> Out {
-    let file = dir.join(name);
-    std::fs::write(&file, text).unwrap();
-    common::run(
-        Command::new(tool("kubernetes-validate"))
-            .args(["--strict", "-k", KUBE_VERSION])
-            .arg(&file),
-        "",
-    )
+    common::kubernetes_validate(dir, name, text, KUBE_VERSION)
 }
 
 fn assert_valid(dir: &Path, objs: &[Json]) {
-    let out = kubernetes_validate(dir, "generated.yaml", &stream(objs));
-    assert_eq!(
-        out.code, 0,
-        "kubernetes-validate --strict rejected the output:\n{}{}",
-        out.stdout, out.stderr
-    );
-    let passed = format!("{}{}", out.stdout, out.stderr)
-        .matches("passed for resource")
-        .count();
-    assert_eq!(
-        passed,
+    common::assert_kubernetes_valid(
+        dir,
+        "generated.yaml",
+        &stream(objs),
+        KUBE_VERSION,
         objs.len(),
-        "every object validated:\n{}",
-        out.stdout
     );
 }
 

@@ -170,23 +170,7 @@ fn pull_secrets(list: &Json) -> Vec<&str> {
 
 /// `kubernetes-validate --strict` on the whole output; every object passes.
 fn assert_valid(dir: &Path, text: &str, objects: usize) {
-    let file = dir.join("rendered.yaml");
-    std::fs::write(&file, text).unwrap();
-    let out = common::run(
-        Command::new(tool("kubernetes-validate"))
-            .args(["--strict", "-k", KUBE_VERSION])
-            .arg(&file),
-        "",
-    );
-    assert_eq!(
-        out.code, 0,
-        "kubernetes-validate --strict rejected the output:\n{}{}",
-        out.stdout, out.stderr
-    );
-    let passed = format!("{}{}", out.stdout, out.stderr)
-        .matches("passed for resource")
-        .count();
-    assert_eq!(passed, objects, "every object validated:\n{}", out.stdout);
+    common::assert_kubernetes_valid(dir, "rendered.yaml", text, KUBE_VERSION, objects);
 }
 
 /// What both Helm versions must print: the chart's objects, the Secret in

@@ -136,6 +136,34 @@ pub fn test_tools_bin() -> PathBuf {
         .join("bin")
 }
 
+/// `kubernetes-validate --strict` for Kubernetes `version` on `text`,
+/// written to `dir/name`.
+pub fn kubernetes_validate(dir: &Path, name: &str, text: &str, version: &str) -> Out {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    run(
+        Command::new(tool("kubernetes-validate"))
+            .args(["--strict", "-k", version])
+            .arg(&file),
+        "",
+    )
+}
+
+/// [`kubernetes_validate`] passes, and validated each of the `objects`
+/// objects `text` holds.
+pub fn assert_kubernetes_valid(dir: &Path, name: &str, text: &str, version: &str, objects: usize) {
+    let out = kubernetes_validate(dir, name, text, version);
+    assert_eq!(
+        out.code, 0,
+        "kubernetes-validate --strict rejected the output:\n{}{}",
+        out.stdout, out.stderr
+    );
+    let passed = format!("{}{}", out.stdout, out.stderr)
+        .matches("passed for resource")
+        .count();
+    assert_eq!(passed, objects, "every object validated:\n{}", out.stdout);
+}
+
 /// A temporary directory under target/, removed on drop.
 pub struct TempDir(pub PathBuf);
 
