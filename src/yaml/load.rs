@@ -21,12 +21,22 @@ pub struct Document {
 /// input in error messages, which carry line and column but never content.
 /// A byte-order mark at the start is skipped, as kubectl skips it.
 pub fn load_stream(text: &str, origin: &str) -> Result<Vec<Document>> {
+    Ok(load(text, origin, false)?.0)
+}
+
+/// The documents of `text`, and their shapes when `shapes` is set: the one
+/// place both readers refuse the same text with the same message.
+fn load(text: &str, origin: &str, shapes: bool) -> Result<(Vec<Document>, Vec<Shape>)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_printable(text, 0).map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
     let mut loader = Loader::new(text);
-    loader
+    if shapes {
+        loader.shapes = Some(Vec::new());
+    }
+    let docs = loader
         .documents()
-        .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))
+        .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
+    Ok((docs, loader.shapes.take().unwrap_or_default()))
 }
 
 /// Refuses characters YAML does not allow in a stream (C0 and C1 controls
@@ -105,14 +115,7 @@ impl Shape {
 /// [`load_stream`] refuses (yaml.v3, which sops reads with, refuses control
 /// characters too), so both give the same documents for the same text.
 pub fn load_stream_with_shapes(text: &str, origin: &str) -> Result<Vec<(Document, Shape)>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    check_printable(text, 0).map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
-    let mut loader = Loader::new(text);
-    loader.shapes = Some(Vec::new());
-    let docs = loader
-        .documents()
-        .map_err(|e| anyhow!("{origin}: invalid YAML: {e}"))?;
-    let shapes = loader.shapes.take().unwrap_or_default();
+    let (docs, shapes) = load(text, origin, true)?;
     Ok(docs.into_iter().zip(shapes).collect())
 }
 
