@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Two images from one static (musl) regcred binary:
+# Two images from one static regcred binary (glibc, static-pie):
 #
 #   docker build -t regcred .                                   # KRM function (default target)
 #   docker build --target argocd-cmp -t regcred-argocd-cmp .    # Argo CD CMP sidecar
@@ -16,13 +16,13 @@
 # image needs no emulated Rust build.
 ARG REGCRED_BINARY=source
 
-# regcred from source. Alpine's Rust targets musl, so the binary is static.
-FROM rust:1.95-alpine AS regcred-source
-RUN apk add --no-cache musl-dev
+# regcred from source, built as releases are (scripts/build-static: glibc
+# linked statically, so the distroless static image needs no libc).
+FROM rust:1.95-bookworm AS regcred-source
 WORKDIR /src
 COPY . .
-RUN CARGO_PROFILE_RELEASE_STRIP=true cargo build --release --locked \
- && install -D -m 0755 target/release/regcred /out/regcred
+RUN CARGO_PROFILE_RELEASE_STRIP=true scripts/build-static \
+ && install -D -m 0755 "target/$(rustc -vV | sed -n 's/^host: //p')/release/regcred" /out/regcred
 
 # regcred from the release workflow's builds (artifacts lose the mode bits).
 FROM scratch AS regcred-prebuilt

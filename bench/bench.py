@@ -307,6 +307,11 @@ def case_small(b, tmp, runs, table, results):
     table.add("small", "  process floor: /bin/true, same run", f"{floor_ms:.2f} ms; regcred - floor = "
               f"{m['wall'] * 1000 - floor_ms:.2f} ms")
     results["small"] = {"regcred": m, "floor": floor, "floor_again": again}
+    if b.get("dynamic"):
+        dyn = timed_small("small spec, dynamic build", [b["dynamic"], *cmd[1:]], runs)
+        table.add("small", "  the same, dynamic build (cargo build --release; cargo install)",
+                  f"{dyn['wall'] * 1000:.2f} ms")
+        results["small"]["dynamic"] = dyn
 
     sops = sops_go_binary()
     if not sops or not shutil.which("age-keygen"):
@@ -347,6 +352,11 @@ def case_small(b, tmp, runs, table, results):
               f"{data['regcred']['wall'] * 1000:.2f} ms")
     table.add("small", "  `sops decrypt` of the same file (Go binary), median", f"{data['sops']['wall'] * 1000:.2f} ms")
     table.add("small", "render + SOPS decrypt / sops decrypt", f"{ratio:.3f}", "<= 0.1", ratio <= 0.1)
+    if b.get("dynamic"):
+        dyn = timed_small("render + SOPS decrypt, dynamic build", [b["dynamic"], *ours[1:]], runs // 2, env=env)
+        table.add("small", "  the same, dynamic build (cargo build --release; cargo install)",
+                  f"{dyn['wall'] * 1000:.2f} ms; / sops decrypt = {dyn['wall'] / data['sops']['wall']:.3f}")
+        data["dynamic"] = dyn
     results["sops"] = data
 
 
@@ -488,6 +498,8 @@ def case_kustomize(b, tmp, reps, table, results, sizes, lean=()):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--regcred", required=True, help="the regcred release binary")
+    p.add_argument("--regcred-dynamic", help="the dynamic build (cargo build --release), timed beside --regcred "
+                   "in the small runs")
     p.add_argument("--floor", required=True, help="the bench-floor binary (bench/floor.rs)")
     p.add_argument("--quick", action="store_true", help="smaller inputs, fewer repetitions (smoke check)")
     p.add_argument("--only", default=",".join(CASES), help="cases to run, comma-separated: " + ", ".join(CASES))
@@ -504,7 +516,8 @@ def main():
     p.add_argument("--json", metavar="FILE", help="also write every figure and run as JSON")
     p.add_argument("--commit", help=argparse.SUPPRESS)
     args = p.parse_args()
-    b = {"regcred": os.path.abspath(args.regcred), "floor": os.path.abspath(args.floor)}
+    b = {"regcred": os.path.abspath(args.regcred), "floor": os.path.abspath(args.floor),
+         "dynamic": args.regcred_dynamic and os.path.abspath(args.regcred_dynamic)}
     only = [c.strip() for c in args.only.split(",") if c.strip()]
     unknown = [c for c in only if c not in CASES]
     if unknown:

@@ -1,7 +1,7 @@
 //! The Dockerfile's images, tested as far as a machine without a container
 //! engine allows: its pins agree with the versions the tests run, every
-//! COPY source exists, and the images' files, built the same way (a static
-//! musl regcred, kustomize without cgo), run in a root filesystem holding
+//! COPY source exists, and the images' files, built the same way (regcred
+//! by scripts/build-static, kustomize without cgo), run in a root filesystem holding
 //! only what the Dockerfile copies, entered with `unshare --root` as the
 //! image's user. That is the image minus the engine: the layers are not
 //! built, and the base image (distroless, which adds no program) is absent.
@@ -14,7 +14,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const MUSL: &str = "x86_64-unknown-linux-musl";
+/// The target tests/container_image.rs builds the image's regcred for.
+const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(ROOT).join(rel)).unwrap()
@@ -205,7 +206,7 @@ fn base_images_are_pinned() {
         match image {
             // The Rust the image builds with is at least the crate's rust-version.
             "rust" => {
-                let v = version(tag.strip_suffix("-alpine").expect("rust:X.Y-alpine (musl)"));
+                let v = version(tag.strip_suffix("-bookworm").expect("rust:X.Y-bookworm"));
                 assert!(v >= version(&manifest("rust-version")), "{from}");
             }
             "golang" => {
@@ -377,8 +378,8 @@ fn is_static(elf: &[u8]) -> bool {
     })
 }
 
-/// regcred as the images build it: the release profile, stripped, for the
-/// musl target, so static. Built once per run in a target dir of its own
+/// regcred as the images build it: scripts/build-static (glibc,
+/// static-pie), stripped. Built once per run in a target dir of its own
 /// (cargo reuses it between runs).
 fn static_regcred() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
@@ -386,23 +387,20 @@ fn static_regcred() -> &'static Path {
         let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .parent()
             .unwrap()
-            .join("image-musl");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            .join("image-static");
         let out = run(
-            Command::new(cargo)
-                .current_dir(ROOT)
+            Command::new(Path::new(ROOT).join("scripts/build-static"))
                 .env("CARGO_PROFILE_RELEASE_STRIP", "true")
-                .args(["build", "--release", "--locked", "--target", MUSL])
-                .arg("--target-dir")
-                .arg(&target_dir),
+                .env("CARGO_TARGET_DIR", &target_dir)
+                .arg(TARGET),
             "",
         );
         assert_eq!(
             out.code, 0,
-            "building regcred for {MUSL} failed (scripts/install-test-tools runs `rustup target add {MUSL}`):\n{}",
+            "scripts/build-static {TARGET} failed (it needs glibc's static libc.a: apt-get install libc6-dev):\n{}",
             out.stderr
         );
-        let bin = target_dir.join(MUSL).join("release/regcred");
+        let bin = target_dir.join(TARGET).join("release/regcred");
         assert!(
             is_static(&std::fs::read(&bin).unwrap()),
             "{} asks for a dynamic loader",

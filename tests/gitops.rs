@@ -3,7 +3,7 @@
 //! kustomize ordering mistake that `check --as-is` catches.
 
 use crate::common::{self, Out, TempDir, regcred, run, tool};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const CANARY: &str = "CANARY-gitops-4b1e";
@@ -404,6 +404,31 @@ fn first_time_user_papercuts() {
         "{}",
         out.stderr
     );
+    // The same from a file, but not from /dev/null, which CI runners and
+    // benchmark tools give commands that read nothing.
+    t.write(
+        "repo/piped.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-x}\n",
+    );
+    for (stdin, warned) in [
+        (dir.join("piped.yaml"), true),
+        (PathBuf::from("/dev/null"), false),
+    ] {
+        let out = regcred()
+            .current_dir(&dir)
+            .args(["render", "-f", "a.yaml"])
+            .stdin(std::fs::File::open(&stdin).unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.contains("pass - to render what is piped in"),
+            warned,
+            "stdin {}: {stderr}",
+            stdin.display()
+        );
+    }
 
     // A key that is not there: the key names, never the values.
     t.write(

@@ -82,10 +82,14 @@ fn the_release_assets_are_the_ones_the_readme_names() {
     ] {
         assert!(readme.contains(words), "README.md lacks {words}");
     }
-    for target in ["x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"] {
+    for target in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"] {
         assert!(
-            workflow.contains(&format!("--target {target}")),
+            workflow.contains(&format!("scripts/build-static {target}\n")),
             "{target} not built"
+        );
+        assert!(
+            workflow.contains(&format!("target/{target}/release/regcred dist/")),
+            "{target}'s binary not released"
         );
     }
 }

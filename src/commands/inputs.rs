@@ -151,7 +151,8 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
     for path in &opts.specs {
         jobs.extend(load_spec_file(path, None, &opts.sources)?);
     }
-    let credential_files = credential_files(&jobs, opts);
+    // Only a directory walk can come across a credential file.
+    let credential_files = std::cell::OnceCell::new();
     let mut items: Vec<Item> = Vec::new();
     let mut origins = Vec::new();
     let mut kustomization: Option<String> = None;
@@ -198,10 +199,11 @@ pub fn load(opts: &RenderOptions, read_stdin: impl Fn() -> Result<String>) -> Re
             continue;
         }
         for file in walk::files(Path::new(input), walk::MANIFESTS)? {
-            if file
-                .canonicalize()
-                .is_ok_and(|f| credential_files.contains(&f))
-            {
+            if file.canonicalize().is_ok_and(|f| {
+                credential_files
+                    .get_or_init(|| credential_files_of(&jobs, opts))
+                    .contains(&f)
+            }) {
                 continue;
             }
             take(files::read_text(&file)?, &file.display().to_string())?;
@@ -240,7 +242,7 @@ fn input_warning(kustomization: Option<String>, opts: &RenderOptions) -> Option<
 
 /// Every credential file the specs (selected or not) read: they never
 /// become output, even when they sit among the inputs.
-fn credential_files(jobs: &[Job], opts: &RenderOptions) -> HashSet<PathBuf> {
+fn credential_files_of(jobs: &[Job], opts: &RenderOptions) -> HashSet<PathBuf> {
     // Unselected specs only matter for the files they name.
     let others: Vec<Job> = opts
         .exclude_specs

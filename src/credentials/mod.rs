@@ -53,6 +53,10 @@ pub struct Resolver {
     env: EnvLookup,
     decryptor: Option<Decryptor>,
     cache: RefCell<HashMap<PathBuf, Rc<Document>>>,
+    /// Each path as the spec wrote it, checked and resolved once: a spec
+    /// names one file for several values (a username and a password per
+    /// registry), and resolving it is a system call per path component.
+    confined: RefCell<HashMap<String, PathBuf>>,
 }
 
 impl Resolver {
@@ -71,6 +75,7 @@ impl Resolver {
             env: env::process(),
             decryptor: None,
             cache: RefCell::default(),
+            confined: RefCell::default(),
         })
     }
 
@@ -154,10 +159,22 @@ impl Resolver {
         dockerconfig::import(&doc, field, path)
     }
 
+    /// [`Root::confine`], once per path.
+    fn confine(&self, path: &str, field: &str) -> Result<PathBuf> {
+        if let Some(real) = self.confined.borrow().get(path) {
+            return Ok(real.clone());
+        }
+        let real = self.root.confine(path, field)?;
+        self.confined
+            .borrow_mut()
+            .insert(path.to_string(), real.clone());
+        Ok(real)
+    }
+
     /// Reads (and decrypts) a file once per render; shared, so that its
     /// parsed tree is shared too.
     fn read(&self, path: &str, field: &str) -> Result<Rc<Document>> {
-        let real = self.root.confine(path, field)?;
+        let real = self.confine(path, field)?;
         if let Some(hit) = self.cache.borrow().get(&real) {
             return Ok(hit.clone());
         }

@@ -40,7 +40,11 @@ pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
 /// Reads at most `cap` bytes; more is an error, not a huge allocation.
 pub fn read_capped(file: std::fs::File, cap: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
     use std::io::Read;
-    let mut buf = Zeroizing::new(Vec::new());
+    // Sized from the file's length (the open already asked for it, so the
+    // kernel answers from cache): one read instead of a doubling series, and
+    // no copy of key material left behind in a grown-out buffer.
+    let size = file.metadata().map_or(0, |m| m.len()).min(cap) + 1;
+    let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
     file.take(cap + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > cap {
         return Err(std::io::Error::new(

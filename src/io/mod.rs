@@ -89,10 +89,24 @@ impl Outcome {
     }
 }
 
-/// Whether stdin is a pipe or a file rather than a terminal.
+/// Whether stdin is a pipe, a socket or a non-empty file: something a user
+/// may have meant regcred to read. A terminal is not, and neither is
+/// `/dev/null`, which CI runners and benchmark tools give commands.
 pub fn stdin_is_piped() -> bool {
     use std::io::IsTerminal;
-    !std::io::stdin().is_terminal()
+    if std::io::stdin().is_terminal() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        // /dev/stdin names the open descriptor, whatever stdin is.
+        if let Ok(meta) = std::fs::metadata("/dev/stdin") {
+            let kind = meta.file_type();
+            return kind.is_fifo() || kind.is_socket() || (kind.is_file() && meta.len() > 0);
+        }
+    }
+    true
 }
 
 /// All of stdin, as text.
