@@ -123,7 +123,9 @@ impl Identities {
     pub fn decrypt(&self, file: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let binary = dearmor(file)?;
         check_header(&binary)?;
-        let decryptor = age::Decryptor::new(&binary[..]).map_err(describe_age_error)?;
+        // The buffered reader parses the header once from the slice; the
+        // plain one re-parses it for every few bytes it reads.
+        let decryptor = age::Decryptor::new_buffered(&binary[..]).map_err(describe_age_error)?;
         if decryptor.is_scrypt() {
             bail!("the age file is encrypted to a passphrase, not to an identity");
         }
