@@ -142,20 +142,22 @@ def mb(n):
 def case_big(b, tmp, reps, table, results, big):
     small = big // 10
     log(f"big: {big:,} namespaces + {2 * big:,} ServiceAccounts, and {small:,} for the ratio")
-    runs = {}
+    cmds, sizes = {}, {}
     for n in (small, big):
         d = os.path.join(tmp, f"big{n}")
         gen("sa", d, "--namespaces", n)
         path = os.path.join(d, "input.yaml")
-        cmd = [b["regcred"], "render", "-f", os.path.join(d, "spec.yaml"), path]
-        secrets, out_size = count_secrets(cmd, tmp)
+        cmds[n] = [b["regcred"], "render", "-f", os.path.join(d, "spec.yaml"), path]
+        secrets, out_size = count_secrets(cmds[n], tmp)
         if secrets != n:
             raise SystemExit(f"big {n}: expected {n} Secrets, found {secrets}")
-        m = measure(f"render {n} ns", cmd, reps if n == small else max(3, reps // 2))
-        m["input_bytes"], m["output_bytes"] = os.path.getsize(path), out_size
-        runs[n] = m
-        if n == big:
-            shutil.rmtree(d, ignore_errors=True)
+        sizes[n] = (os.path.getsize(path), out_size)
+    # The two sizes in turn, so that a machine that slows down or speeds
+    # up during the case moves both sides of the ratio alike.
+    runs = interleaved("render", cmds, reps)
+    for n, m in runs.items():
+        m["input_bytes"], m["output_bytes"] = sizes[n]
+    shutil.rmtree(os.path.join(tmp, f"big{big}"), ignore_errors=True)
     m, s = runs[big], runs[small]
     label = f"{big // 1000:,}k" if big < 1_000_000 else f"{big // 1_000_000}M"
     table.add("big", f"render {label} ns + {2 * big // 1000:,}k SA, 3 registries, to stdout: wall",
@@ -262,10 +264,9 @@ def case_scale(b, tmp, reps, table, results, quick):
     log("scale: each dimension at two sizes, 10x apart")
     out = {}
     for name, make, small, large in scaling_cases(b, tmp, quick):
-        runs = {}
-        for n in (small, large):
-            cmd, kw = make(n)
-            runs[n] = measure(f"{name} {n:,}", cmd, reps, **kw)
+        made = {n: make(n) for n in (small, large)}
+        # The two sizes in turn (see case_big); both take the same settings.
+        runs = interleaved(name, {n: cmd for n, (cmd, _) in made.items()}, reps, **made[small][1])
         ratio = runs[large]["cpu"] / runs[small]["cpu"]
         table.add("scale", f"{name}: time({large:,}) / time({small:,}), user+sys",
                   f"{ratio:.1f} ({runs[small]['cpu'] * 1000:.0f} ms, {runs[large]['cpu'] * 1000:.0f} ms)",
@@ -538,7 +539,7 @@ def main():
         if "pass" in only:
             case_pass(b, tmp, reps + 2, table, results, 2_000 if args.quick else 20_000)
         if "scale" in only:
-            case_scale(b, tmp, 3 if not args.quick else 1, table, results, args.quick)
+            case_scale(b, tmp, 5 if not args.quick else 1, table, results, args.quick)
         if "small" in only:
             case_small(b, tmp, 50 if args.quick else 300, table, results)
         if "kustomize" in only:
