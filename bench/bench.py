@@ -20,6 +20,8 @@ Cases:
   scale      one case per dimension at two sizes 10x apart: registries,
              names, selectors, ServiceAccounts per namespace, workloads for
              inject and for check, specs composed.
+  instr      the scale cases counted in instructions (callgrind), which
+             load on the machine does not move.
   small      a 3-registry spec with 20 names end to end, next to the process
              floor (/bin/true); render + SOPS decrypt vs `sops decrypt`.
   kustomize  kustomize builds with regcred as a plugin and with a plugin that
@@ -42,7 +44,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen.py")
-CASES = ("big", "pass", "scale", "small", "kustomize", "ksops")
+CASES = ("big", "pass", "scale", "instr", "small", "kustomize", "ksops")
 
 sys.dont_write_bytecode = True  # no __pycache__ in the work tree
 sys.path.insert(0, HERE)
@@ -273,6 +275,42 @@ def case_scale(b, tmp, reps, table, results, quick):
                   "<= 11 (linear)", ratio <= 11)
         out[name] = {str(k): v for k, v in runs.items()}
     results["scale"] = out
+
+
+def instructions(cmd, env=None):
+    """Instructions one run executes (callgrind): a count that load on the
+    machine does not move, unlike time."""
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    m = re.search(rb"Collected : (\d+)", out.stderr)
+    if out.returncode != 0 or not m:
+        raise SystemExit(f"callgrind {' '.join(cmd)}: exit code {out.returncode}\n{out.stderr[-2000:].decode()}")
+    return int(m.group(1))
+
+
+def case_instructions(b, tmp, table, results, quick):
+    """The scale cases again, counted in instructions: time ratios on a
+    shared VM move by a fifth from run to run (page faults and cache misses
+    cost what the host lets them), the instructions a step executes do not.
+    About 5 minutes (callgrind runs 50 times slower)."""
+    if not shutil.which("valgrind"):
+        table.add("instr", "instruction ratios", "not measured: valgrind missing (apt-get install -y valgrind)",
+                  "<= 11 (linear)", False)
+        return
+    log("instr: the scale cases counted in instructions (callgrind)")
+    out = {}
+    for name, make, small, large in scaling_cases(b, tmp, quick):
+        counts = {}
+        for n in (small, large):
+            cmd, kw = make(n)
+            counts[n] = instructions(cmd, env=kw.get("env"))
+            log(f"  {name} {n:,}: {counts[n]:,} instructions")
+        ratio = counts[large] / counts[small]
+        table.add("instr", f"{name}: instructions({large:,}) / instructions({small:,})",
+                  f"{ratio:.2f} ({counts[small] / 1e6:,.0f} M, {counts[large] / 1e6:,.0f} M)", "<= 11 (linear)",
+                  ratio <= 11)
+        out[name] = {str(k): v for k, v in counts.items()}
+    results["instructions"] = out
 
 
 # --- small: a small spec end to end, and SOPS ----------------------------------
@@ -540,6 +578,8 @@ def main():
             case_pass(b, tmp, reps + 2, table, results, 2_000 if args.quick else 20_000)
         if "scale" in only:
             case_scale(b, tmp, 5 if not args.quick else 1, table, results, args.quick)
+        if "instr" in only:
+            case_instructions(b, tmp, table, results, args.quick)
         if "small" in only:
             case_small(b, tmp, 50 if args.quick else 300, table, results)
         if "kustomize" in only:
