@@ -128,7 +128,7 @@ fn render_secret(spec: &Spec, ns: &str, payload: String) -> Result<(Value, Optio
             annotations: &annotations,
             dockerconfigjson,
         };
-        templates::render(templates::SECRET, ctx, "Secret", &spec.secret_name, ns)
+        templates::render(&templates::SECRET, ctx, "Secret", &spec.secret_name, ns)
     };
     let marked = render(templates::PAYLOAD_MARK)?;
     if templates::payload_spliceable(&marked) {

@@ -399,7 +399,7 @@ pub(super) fn missing_service_accounts(
                         pull_secrets: &new.pull_secrets,
                     };
                     let tree = templates::render(
-                        templates::SERVICE_ACCOUNT,
+                        &templates::SERVICE_ACCOUNT,
                         ctx,
                         "ServiceAccount",
                         &name,

@@ -20,38 +20,42 @@ use serde::Serialize;
 use serde_yaml_ng::Value;
 use std::sync::OnceLock;
 
-pub const SECRET: &str = "secret.yaml.j2";
-pub const SERVICE_ACCOUNT: &str = "serviceaccount.yaml.j2";
+/// One embedded template. It is compiled on first use, in an environment
+/// of its own with only the `tojson` filter the templates use: a run that
+/// creates no ServiceAccount never compiles that template, and no run
+/// registers minijinja's built-in filters and tests, which cost as much as
+/// compiling a template (2% of a small render).
+pub struct Template {
+    name: &'static str,
+    source: &'static str,
+    env: OnceLock<Environment<'static>>,
+}
 
-/// The environment holding `template`, compiled on first use. Each
-/// template has its own, with only the `tojson` filter the templates use:
-/// a run that creates no ServiceAccount never compiles that template, and
-/// no run registers minijinja's built-in filters and tests, which cost as
-/// much as compiling a template (2% of a small render).
-fn env(template: &str) -> Result<&'static Environment<'static>> {
-    static SECRET_ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    static SERVICE_ACCOUNT_ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    let (cell, name, source) = match template {
-        SECRET => (
-            &SECRET_ENV,
-            SECRET,
-            include_str!("../../templates/secret.yaml.j2"),
-        ),
-        SERVICE_ACCOUNT => (
-            &SERVICE_ACCOUNT_ENV,
-            SERVICE_ACCOUNT,
-            include_str!("../../templates/serviceaccount.yaml.j2"),
-        ),
-        other => bail!("no template named {other}"),
-    };
-    Ok(cell.get_or_init(|| {
-        let mut env = Environment::empty();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_filter("tojson", minijinja::filters::tojson);
-        env.add_template(name, source)
-            .unwrap_or_else(|e| panic!("embedded template {name} is invalid: {e}"));
-        env
-    }))
+/// The pull Secret of one namespace.
+pub static SECRET: Template = Template {
+    name: "secret.yaml.j2",
+    source: include_str!("../../templates/secret.yaml.j2"),
+    env: OnceLock::new(),
+};
+
+/// A ServiceAccount the spec names and the input lacks.
+pub static SERVICE_ACCOUNT: Template = Template {
+    name: "serviceaccount.yaml.j2",
+    source: include_str!("../../templates/serviceaccount.yaml.j2"),
+    env: OnceLock::new(),
+};
+
+impl Template {
+    fn env(&self) -> &Environment<'static> {
+        self.env.get_or_init(|| {
+            let mut env = Environment::empty();
+            env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+            env.add_filter("tojson", minijinja::filters::tojson);
+            env.add_template(self.name, self.source)
+                .unwrap_or_else(|e| panic!("embedded template {} is invalid: {e}", self.name));
+            env
+        })
+    }
 }
 
 /// Context of the Secret template.
@@ -77,16 +81,19 @@ pub struct ServiceAccountContext<'a> {
 /// Renders `template` and returns the single object it produced, after
 /// checking its kind, name and namespace.
 pub fn render(
-    template: &str,
+    template: &Template,
     ctx: impl Serialize,
     kind: &str,
     name: &str,
     namespace: &str,
 ) -> Result<Value> {
-    let text = env(template)?
-        .get_template(template)
-        .and_then(|t| t.render(minijinja::value::Serde(&ctx)))
-        .map_err(|e| anyhow!("template {template}, line {}: {e}", e.line().unwrap_or(0)))?;
+    let text = template
+        .env()
+        .get_template(template.name)
+        .and_then(|t| t.render(minijinja::value::Serde(&ctx)));
+    let template = template.name;
+    let text =
+        text.map_err(|e| anyhow!("template {template}, line {}: {e}", e.line().unwrap_or(0)))?;
     let mut docs = yaml::load_stream(&text, &format!("output of template {template}"))?;
     if docs.len() != 1 {
         bail!(
@@ -199,7 +206,7 @@ mod tests {
             annotations,
             dockerconfigjson,
         };
-        render(SECRET, ctx, "Secret", "pull", "shop")
+        render(&SECRET, ctx, "Secret", "pull", "shop")
     }
 
     /// The mark stands for any base64 payload: the tree and the stamp's

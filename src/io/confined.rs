@@ -118,7 +118,7 @@ impl Root {
         let cannot = |e: std::io::Error| anyhow!("{field}: cannot read {path}: {}", describe(&e));
         let file = files::open_regular(real).map_err(cannot)?;
         if !self.allow_outside {
-            let opened = opened_path(&file).map_err(cannot)?;
+            let opened = opened_path(&file.file).map_err(cannot)?;
             if !opened.starts_with(&self.dir) {
                 bail!(
                     "{field}: {path} resolves (through a symlink) outside the credentials root {}",

@@ -18,33 +18,44 @@ pub fn read(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
     read_capped(open_regular(path)?, MAX_SECRET_FILE)
 }
 
+/// A regular file opened for reading, and its length when it was opened.
+pub struct Regular {
+    pub file: std::fs::File,
+    len: u64,
+}
+
 /// Opens a regular file for reading. A FIFO or device would block or never
 /// end, so the open does not wait (`O_NONBLOCK`) and anything but a regular
 /// file is refused; a symlink as the last component is refused too
 /// (`O_NOFOLLOW`: callers resolve links themselves, before they check them).
-pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+pub fn open_regular(path: &Path) -> std::io::Result<Regular> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a regular file",
         ));
     }
-    Ok(file)
+    Ok(Regular {
+        file,
+        len: meta.len(),
+    })
 }
 
 /// Reads at most `cap` bytes; more is an error, not a huge allocation.
-pub fn read_capped(file: std::fs::File, cap: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
+pub fn read_capped(opened: Regular, cap: u64) -> std::io::Result<Zeroizing<Vec<u8>>> {
     use std::io::Read;
-    // Sized from the file's length (the open already asked for it, so the
-    // kernel answers from cache): one read instead of a doubling series, and
-    // no copy of key material left behind in a grown-out buffer.
-    let size = file.metadata().map_or(0, |m| m.len()).min(cap) + 1;
+    // Sized from the file's length at the open: one read instead of a
+    // doubling series, and no copy of key material left behind in a
+    // grown-out buffer. The cap, not the length, bounds what is read.
+    let size = opened.len.min(cap) + 1;
     let mut buf = Zeroizing::new(Vec::with_capacity(usize::try_from(size).unwrap_or(0)));
+    let file = opened.file;
     file.take(cap + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > cap {
         return Err(std::io::Error::new(

@@ -30,15 +30,15 @@ pub(super) fn load(text: &str, origin: &str) -> Result<Loaded> {
 
 /// [`parse`] of documents already [`load`]ed from `text`.
 pub(super) fn from_loaded(docs: &Loaded, text: &str) -> Result<Vec<Node>> {
-    // yaml.v3 reads past a byte order mark.
-    let normalized = normalize(text);
-    let text = normalized.as_ref();
     // Every comment starts with `#`. Files without one (sops writes none
     // unless the plaintext had them) skip finding and placing comments,
     // which look at every character and were a twentieth of a small render.
     if !text.contains('#') {
         return docs.iter().map(|(d, _)| from_yaml(&d.value)).collect();
     }
+    // yaml.v3 reads past a byte order mark.
+    let normalized = normalize(text);
+    let text = normalized.as_ref();
     let shapes: Vec<&Shape> = docs.iter().map(|(_, s)| s).collect();
     let found = comments::scan(text, &shapes);
     let placements = comments::place(&found, &shapes, text, &comments::document_markers(text));
